@@ -1,0 +1,197 @@
+// The sequencer: Almanac's one writer.
+//
+// Every change to the controller (an admin request, a member joining, a seal) is a
+// Command. Commands are submitted from any thread; a single sequencer thread runs them
+// in the order of raft's Ready loop (shared/docs/style.md §3):
+//   1. take up to `batch_commands_max` commands from a bounded queue;
+//   2. each command decides against the applied state and emits event drafts, or fails
+//      with a Status (nothing is written for it). A command whose keys conflict with an
+//      earlier command of the same batch waits for the next batch, so every decision is
+//      made against state that already holds every earlier event;
+//   3. append the batch's drafts to the journal in one synced write (group commit);
+//   4. apply each record with the projector, under the state's writer lock;
+//   5. only now reply to the callers and tell listeners (netconf pushes, consumers,
+//      the standby). Nothing about an event leaves the process before step 3 succeeds.
+// If step 3 fails the journal is in a failed state: every pending and later command gets
+// that error, since a failed fsync cannot be retried safely.
+//
+// Readers never wait for an fsync: they take the state's reader lock, which the
+// sequencer holds as a writer only while applying already-durable records.
+//
+// Thread safety: Submit and Read may be called from any thread. Listeners run on the
+// sequencer thread and must not call Submit (it would deadlock waiting on itself).
+#ifndef ALMANAC_CTL_SEQUENCER_H_
+#define ALMANAC_CTL_SEQUENCER_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/random/bit_gen_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "ctl/state/state.h"
+#include "journal/journal.h"
+#include "schemas/events_generated.h"
+
+namespace almanac::ctl {
+
+// What a command reads or writes, so independent commands share one fsync.
+struct ObjectKey {
+  enum class Kind : uint8_t {
+    kController,  // the set of networks (create with a random id, delete), epoch, seals
+    kNetwork,     // a network's config
+    kNetworkIps,  // the addresses taken in a network (pool assignment reads all of them)
+    kMember,
+  };
+  Kind kind;
+  uint64_t nwid = 0;
+  uint64_t address = 0;
+
+  bool operator==(const ObjectKey& o) const {
+    return kind == o.kind && nwid == o.nwid && address == o.address;
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const ObjectKey& k) {
+    return H::combine(std::move(h), k.kind, k.nwid, k.address);
+  }
+
+  static ObjectKey Controller() { return {Kind::kController, 0, 0}; }
+  static ObjectKey Network(uint64_t nwid) { return {Kind::kNetwork, nwid, 0}; }
+  static ObjectKey NetworkIps(uint64_t nwid) { return {Kind::kNetworkIps, nwid, 0}; }
+  static ObjectKey Member(uint64_t nwid, uint64_t address) {
+    return {Kind::kMember, nwid, address};
+  }
+};
+
+struct Actor {
+  schema::ActorKind kind = schema::ActorKind::System;
+  std::string id;      // token id, node address, user
+  std::string source;  // "127.0.0.1:53412", "10.0.0.2/9993"
+};
+
+// Handed to a command's decide function: the time, epoch and randomness it may use (all
+// recorded in the events it writes), and the way to emit events.
+class CommandContext {
+ public:
+  CommandContext(int64_t now_ms, uint64_t epoch, absl::BitGenRef rng, const Actor* actor,
+                 std::vector<std::string>* drafts)
+      : now_ms_(now_ms), epoch_(epoch), rng_(rng), actor_(actor), drafts_(drafts) {}
+
+  int64_t now_ms() const { return now_ms_; }
+  uint64_t epoch() const { return epoch_; }
+  absl::BitGenRef rng() const { return rng_; }
+  const Actor& actor() const { return *actor_; }
+
+  // Emits one event with this context's time, epoch and actor. build_body builds the
+  // body table in the given builder and returns its offset.
+  void Emit(schema::Body body_type,
+            const std::function<flatbuffers::Offset<void>(flatbuffers::FlatBufferBuilder&)>&
+                build_body);
+
+  size_t emitted() const { return drafts_->size(); }
+
+ private:
+  int64_t now_ms_;
+  uint64_t epoch_;
+  absl::BitGenRef rng_;
+  const Actor* actor_;
+  std::vector<std::string>* drafts_;
+};
+
+// A change to decide. decide runs on the sequencer thread against the applied state; it
+// emits zero or more events through the context (zero: nothing changes, nothing is
+// written) or returns a non-OK Status (nothing is written, the caller gets the Status).
+// decide must be deterministic given (state, context) and must not block.
+struct Command {
+  std::vector<ObjectKey> reads;
+  std::vector<ObjectKey> writes;
+  Actor actor;
+  std::function<absl::Status(const state::State&, CommandContext&)> decide;
+};
+
+struct CommitResult {
+  uint64_t last_seq = 0;  // seq of the command's last event; 0 when it wrote none
+  size_t events = 0;
+};
+
+// A record that is durable and applied, as listeners see it.
+struct AppliedRecord {
+  uint64_t seq;
+  std::string bytes;  // the verified FlatBuffers Record
+};
+
+struct SequencerOptions {
+  size_t queue_commands_max = 16384;  // Submit past this gets ResourceExhausted at once
+  size_t batch_commands_max = 1024;   // commands decided per journal write
+  uint64_t epoch = 1;
+  std::function<int64_t()> clock_ms;  // injected clock; defaults to the wall clock
+};
+
+class Sequencer {
+ public:
+  // Takes ownership of the state, which must already hold every record of the journal
+  // (state.last_seq() == journal->last_seq()). The journal must outlive the sequencer.
+  Sequencer(journal::Journal* journal, state::State state, SequencerOptions options);
+  ~Sequencer();  // stops the thread; pending commands get Unavailable
+  Sequencer(const Sequencer&) = delete;
+  Sequencer& operator=(const Sequencer&) = delete;
+
+  // Runs a command and blocks until its events are durable and applied (or it failed).
+  // Returns the command's own Status if it refused; ResourceExhausted when the queue is
+  // full; the journal's error when the write failed; Unavailable once stopping.
+  absl::StatusOr<CommitResult> Submit(Command command);
+
+  // Runs f with the applied state under the reader lock. f must not call Submit.
+  template <typename F>
+  auto Read(F&& f) const {
+    absl::ReaderMutexLock lock(&state_mu_);
+    return f(state_);
+  }
+
+  // Listeners are called on the sequencer thread after each batch is applied, before the
+  // callers are woken. Add them before the first Submit.
+  void AddListener(std::function<void(const std::vector<AppliedRecord>&)> listener);
+
+  uint64_t epoch() const;
+  // Changes the epoch stamped on later events (promotion). Only ever grows.
+  void SetEpoch(uint64_t epoch);
+
+  // Counters for /metrics.
+  uint64_t batches_written() const;
+  uint64_t commands_refused() const;
+
+ private:
+  struct Pending;
+  void Run();
+  void ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch);
+
+  journal::Journal* const journal_;
+  const SequencerOptions options_;
+
+  mutable absl::Mutex state_mu_;
+  state::State state_ ABSL_GUARDED_BY(state_mu_);
+
+  mutable absl::Mutex queue_mu_;
+  std::deque<std::shared_ptr<Pending>> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  absl::Status failed_ ABSL_GUARDED_BY(queue_mu_);
+  std::vector<std::function<void(const std::vector<AppliedRecord>&)>> listeners_;
+
+  mutable absl::Mutex counters_mu_;
+  uint64_t epoch_ ABSL_GUARDED_BY(counters_mu_);
+  uint64_t batches_written_ ABSL_GUARDED_BY(counters_mu_) = 0;
+  uint64_t commands_refused_ ABSL_GUARDED_BY(counters_mu_) = 0;
+
+  std::thread thread_;
+};
+
+}  // namespace almanac::ctl
+
+#endif  // ALMANAC_CTL_SEQUENCER_H_
