@@ -14,9 +14,9 @@ inline constexpr size_t kSnapshotsKept = 3;
 // Bytes of the snapshot file header (see snapshot.h for the layout).
 inline constexpr size_t kSnapshotHeaderBytes = 64;
 
-// Largest snapshot payload read back: 4 GiB would exceed FlatBuffers' 2 GiB offsets, so
-// cap at FlatBuffers' own maximum. A million members take about 300 MB.
-inline constexpr uint64_t kSnapshotPayloadBytesMax = (uint64_t{1} << 31) - 1;
+// Largest snapshot payload read back: just under FlatBuffers' own 2 GiB maximum (its
+// Verifier asserts on anything larger). A million members take about 200 MB.
+inline constexpr uint64_t kSnapshotPayloadBytesMax = (uint64_t{1} << 31) - 2;
 
 // FlatBuffers Verifier limits for a snapshot. Depth: Snapshot > MemberState >
 // MemberConfig > vector > string is 5 deep; 64 leaves room for schema growth. Tables:

@@ -1,0 +1,241 @@
+// Snapshot files: the header of snapshot.h around the payload, written atomically.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/match.h"
+#include "base/check.h"
+#include "ctl/state/limits.h"
+#include "ctl/state/snapshot.h"
+
+namespace almanac::state {
+namespace {
+
+constexpr char kMagic[8] = {'A', 'L', 'M', 'S', 'N', 'A', 'P', '1'};
+constexpr uint32_t kFormatVersion = 1;
+constexpr char kPrefix[] = "snapshot-";
+constexpr char kSuffix[] = ".alms";
+constexpr size_t kSeqDigits = 20;
+constexpr size_t kHashBytes = 32;
+static_assert(kSnapshotHeaderBytes == 8 + 4 + 4 + 8 + 8 + kHashBytes, "header layout");
+
+void PutLe(uint64_t value, size_t bytes, char* out) {
+  for (size_t i = 0; i < bytes; ++i) out[i] = static_cast<char>(value >> (8 * i));
+}
+
+uint64_t GetLe(const char* in, size_t bytes) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < bytes; ++i) {
+    value |= uint64_t{static_cast<uint8_t>(in[i])} << (8 * i);
+  }
+  return value;
+}
+
+std::array<uint8_t, kHashBytes> Hash(std::string_view payload) {
+  // sodium_init is idempotent and thread-safe; crypto_generichash needs it first.
+  if (sodium_init() < 0) ALMANAC_CHECK_MSG(false, "sodium_init failed");
+  std::array<uint8_t, kHashBytes> hash;
+  crypto_generichash(hash.data(), hash.size(), reinterpret_cast<const uint8_t*>(payload.data()),
+                     payload.size(), nullptr, 0);
+  return hash;
+}
+
+absl::Status Errno(const std::string& what, const std::string& path) {
+  int error = errno;
+  return absl::ErrnoToStatus(error, absl::StrCat(what, " ", path));
+}
+
+std::string FileName(uint64_t seq) {
+  return absl::StrFormat("%s%0*u%s", kPrefix, static_cast<int>(kSeqDigits), seq, kSuffix);
+}
+
+// The seq in a final snapshot file name, or nullopt for any other name (temp files too).
+std::optional<uint64_t> SeqFromName(const std::string& name) {
+  if (name.size() != sizeof(kPrefix) - 1 + kSeqDigits + sizeof(kSuffix) - 1 ||
+      !absl::StartsWith(name, kPrefix) || !absl::EndsWith(name, kSuffix)) {
+    return std::nullopt;
+  }
+  std::string digits = name.substr(sizeof(kPrefix) - 1, kSeqDigits);
+  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  uint64_t seq = 0;
+  if (!absl::SimpleAtoi(digits, &seq)) return std::nullopt;
+  return seq;
+}
+
+absl::Status WriteAll(int fd, const char* data, size_t size, const std::string& path) {
+  while (size > 0) {
+    ssize_t written = ::write(fd, data, size);
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0) return Errno("write", path);
+    data += written;
+    size -= static_cast<size_t>(written);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FsyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("open directory", dir);
+  int result = ::fsync(fd);
+  absl::Status status = result == 0 ? absl::OkStatus() : Errno("fsync directory", dir);
+  ::close(fd);
+  return status;
+}
+
+absl::Status WriteFileDurably(const std::string& path, const std::string& header,
+                              const std::string& payload) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("create", path);
+  absl::Status status = WriteAll(fd, header.data(), header.size(), path);
+  if (status.ok()) status = WriteAll(fd, payload.data(), payload.size(), path);
+  if (status.ok() && ::fsync(fd) != 0) status = Errno("fsync", path);
+  if (::close(fd) != 0 && status.ok()) status = Errno("close", path);
+  return status;
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("open", path);
+  struct stat info;
+  if (::fstat(fd, &info) != 0) {
+    absl::Status status = Errno("stat", path);
+    ::close(fd);
+    return status;
+  }
+  if (static_cast<uint64_t>(info.st_size) > kSnapshotHeaderBytes + kSnapshotPayloadBytesMax) {
+    ::close(fd);
+    return absl::DataLossError(absl::StrCat(path, ": ", info.st_size, " bytes is too large"));
+  }
+  std::string data(static_cast<size_t>(info.st_size), '\0');
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t got = ::read(fd, data.data() + done, data.size() - done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      absl::Status status = Errno("read", path);
+      ::close(fd);
+      return status;
+    }
+    if (got == 0) break;  // shrank while reading: the length check below catches it
+    done += static_cast<size_t>(got);
+  }
+  ::close(fd);
+  data.resize(done);
+  return data;
+}
+
+// Checks the header and hash (snapshot.h layout) and loads the payload. DataLoss names
+// the file and the first check that failed.
+absl::StatusOr<State> ParseSnapshotFile(const std::string& path, uint64_t name_seq) {
+  absl::StatusOr<std::string> data = ReadWholeFile(path);
+  if (!data.ok()) return data.status();
+  auto corrupt = [&path](const std::string& why) {
+    return absl::DataLossError(absl::StrCat("snapshot file ", path, ": ", why));
+  };
+  if (data->size() < kSnapshotHeaderBytes) return corrupt("shorter than its header");
+  const char* h = data->data();
+  if (std::memcmp(h, kMagic, sizeof(kMagic)) != 0) return corrupt("bad magic");
+  if (GetLe(h + 8, 4) != kFormatVersion) return corrupt("unknown format version");
+  uint64_t length = GetLe(h + 16, 8);
+  if (length != data->size() - kSnapshotHeaderBytes) {
+    return corrupt(absl::StrCat("header says ", length, " payload bytes, file has ",
+                                data->size() - kSnapshotHeaderBytes));
+  }
+  if (GetLe(h + 24, 8) != name_seq) return corrupt("seq in header differs from file name");
+  std::string_view payload(data->data() + kSnapshotHeaderBytes, length);
+  std::array<uint8_t, kHashBytes> hash = Hash(payload);
+  if (std::memcmp(hash.data(), h + 32, kHashBytes) != 0) return corrupt("hash mismatch");
+  absl::StatusOr<State> state = DeserializeState(payload);
+  if (!state.ok()) return corrupt(std::string(state.status().message()));
+  if (state->last_seq() != name_seq) return corrupt("seq in payload differs from file name");
+  return state;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ListSnapshotFiles(const std::string& dir) {
+  std::vector<std::pair<uint64_t, std::string>> found;
+  DIR* handle = ::opendir(dir.c_str());
+  if (handle == nullptr) {
+    if (errno == ENOENT) return std::vector<std::string>{};
+    return Errno("open directory", dir);
+  }
+  while (struct dirent* entry = ::readdir(handle)) {
+    std::string name = entry->d_name;
+    if (std::optional<uint64_t> seq = SeqFromName(name)) {
+      found.emplace_back(*seq, dir + "/" + name);
+    }
+  }
+  ::closedir(handle);
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    return a.first > b.first;
+  });
+  std::vector<std::string> paths;
+  for (auto& [seq, path] : found) paths.push_back(std::move(path));
+  return paths;
+}
+
+absl::StatusOr<std::string> WriteSnapshotFile(const std::string& dir, const State& state) {
+  std::string payload = SerializeState(state);
+  std::string header(kSnapshotHeaderBytes, '\0');
+  std::memcpy(header.data(), kMagic, sizeof(kMagic));
+  PutLe(kFormatVersion, 4, header.data() + 8);
+  PutLe(payload.size(), 8, header.data() + 16);
+  PutLe(state.last_seq(), 8, header.data() + 24);
+  std::array<uint8_t, kHashBytes> hash = Hash(payload);
+  std::memcpy(header.data() + 32, hash.data(), kHashBytes);
+
+  const std::string path = dir + "/" + FileName(state.last_seq());
+  const std::string temp_path = path + ".tmp";
+  absl::Status status = WriteFileDurably(temp_path, header, payload);
+  if (status.ok() && ::rename(temp_path.c_str(), path.c_str()) != 0) {
+    status = Errno("rename to", path);
+  }
+  if (!status.ok()) {
+    ::unlink(temp_path.c_str());
+    return status;
+  }
+  status = FsyncDir(dir);
+  if (!status.ok()) return status;
+
+  // Retention: a failed delete is harmless (retried after the next write).
+  absl::StatusOr<std::vector<std::string>> paths = ListSnapshotFiles(dir);
+  if (paths.ok()) {
+    for (size_t i = kSnapshotsKept; i < paths->size(); ++i) ::unlink((*paths)[i].c_str());
+  }
+  return path;
+}
+
+absl::StatusOr<LoadedSnapshot> LoadNewestSnapshot(const std::string& dir) {
+  absl::StatusOr<std::vector<std::string>> paths = ListSnapshotFiles(dir);
+  if (!paths.ok()) return paths.status();
+  LoadedSnapshot loaded;
+  for (const std::string& path : *paths) {
+    std::string name = path.substr(path.rfind('/') + 1);
+    absl::StatusOr<State> state = ParseSnapshotFile(path, *SeqFromName(name));
+    if (state.ok()) {
+      loaded.state = std::move(*state);
+      loaded.path = path;
+      return loaded;
+    }
+    // Unreadable or corrupt: report it and fall back to an older one (snapshots are only
+    // an accelerator; the journal still holds everything).
+    loaded.skipped.push_back(std::string(state.status().message()));
+  }
+  return loaded;
+}
+
+}  // namespace almanac::state
