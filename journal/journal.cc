@@ -1,0 +1,338 @@
+#include "journal/journal.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "journal/limits.h"
+#include "journal/record.h"
+#include "rocksdb/utilities/checkpoint.h"
+#include "rocksdb/write_batch.h"
+
+namespace almanac::journal {
+namespace {
+
+std::string BigEndian64(uint64_t value) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, value >>= 8) out[i] = static_cast<char>(value & 0xff);
+  return out;
+}
+
+rocksdb::Options DbOptions(const JournalOptions& options) {
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  o.paranoid_checks = true;
+  o.write_buffer_size = options.memtable_bytes;
+  // The write-ahead log is what makes a synced write durable: never disable it. A crash
+  // can leave a torn last log record, which belongs to a write nobody was told succeeded
+  // (sync = true acknowledges only after the fsync): tolerate exactly that, but refuse to
+  // open when a record in the MIDDLE of the log is corrupt, since skipping it (RocksDB's
+  // default point-in-time recovery) would silently drop acknowledged records after it.
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  // fdatasync is enough for the log: its size changes are covered by RocksDB's
+  // preallocation and the manifest; full fsync only adds inode time updates.
+  o.use_fsync = false;
+  // RocksDB's own LOG is diagnostics; keep it from growing in a long-lived daemon.
+  o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  o.keep_log_file_num = 4;
+  return o;
+}
+
+// Creates the meta keys of a new journal, or checks them on an existing one; returns
+// the last seq recorded in the kLastSeqKey entry.
+absl::StatusOr<uint64_t> CheckFormat(rocksdb::DB* db) {
+  std::string format;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), kFormatKey, &format);
+  if (s.IsNotFound()) {
+    // New journal, unless there are records without a format key (a damaged one).
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    it->SeekToFirst();
+    if (it->Valid()) {
+      return absl::DataLossError("journal has entries but no format key: not a journal, "
+                                 "or its meta entries were lost");
+    }
+    if (!it->status().ok()) return FromRocksDb(it->status(), "journal first entry");
+    rocksdb::WriteBatch batch;
+    batch.Put(kFormatKey, kFormatVersion);
+    batch.Put(kLastSeqKey, BigEndian64(0));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    if (absl::Status st = FromRocksDb(db->Write(wo, &batch), "journal create"); !st.ok()) {
+      return st;
+    }
+    return 0;
+  }
+  if (!s.ok()) return FromRocksDb(s, "journal format key");
+  if (format != kFormatVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("journal format version \"", format, "\" is not supported (want \"",
+                     std::string(kFormatVersion), "\")"));
+  }
+  std::string last;
+  s = db->Get(rocksdb::ReadOptions(), kLastSeqKey, &last);
+  if (s.IsNotFound()) return absl::DataLossError("journal last_seq meta key is missing");
+  if (!s.ok()) return FromRocksDb(s, "journal last_seq key");
+  if (last.size() != 8) return absl::DataLossError("journal last_seq meta key is damaged");
+  const uint64_t last_seq = DecodeBigEndian64(last);
+  if (last_seq > kSeqMax) return absl::DataLossError("journal last_seq is out of range");
+  return last_seq;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& dir,
+                                                       const JournalOptions& options) {
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status s = rocksdb::DB::Open(DbOptions(options), dir, &raw);
+  if (!s.ok()) return FromRocksDb(s, absl::StrCat("open journal ", dir));
+  std::unique_ptr<rocksdb::DB> db(raw);
+
+  absl::StatusOr<uint64_t> last_seq = CheckFormat(db.get());
+  if (!last_seq.ok()) return last_seq.status();
+  ChainTip start;
+  if (options.verify_from_seq != 0) {
+    const uint64_t from = options.verify_from_seq;
+    if (from > *last_seq) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "verify_from_seq ", from, " is past the journal's last seq ", *last_seq));
+    }
+    absl::StatusOr<ChainHash> stored = ReadStoredChainHash(db.get(), from);
+    if (!stored.ok()) return stored.status();
+    if (*stored != options.trusted_hash) {
+      return absl::DataLossError(absl::StrCat(
+          "journal record ", from, ": stored chain hash ", HashHex(*stored),
+          " does not match the trusted hash ", HashHex(options.trusted_hash)));
+    }
+    start = ChainTip{from, options.trusted_hash};
+  }
+  absl::StatusOr<ChainTip> tip =
+      ScanChain(db.get(), start, ScanBounds{*last_seq, 0, 0}, /*fill_cache=*/false,
+                [](const VerifiedRecord&) { return absl::OkStatus(); });
+  if (!tip.ok()) return tip.status();
+  ALMANAC_CHECK(tip->seq == *last_seq);
+  if (absl::Status st = CheckNoRecordAfter(db.get(), *last_seq); !st.ok()) return st;
+  return std::unique_ptr<Journal>(new Journal(std::move(db), *tip));
+}
+
+Journal::Journal(std::unique_ptr<rocksdb::DB> db, const ChainTip& tip)
+    : db_(std::move(db)), tip_(tip), writer_tip_(tip) {
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+Journal::~Journal() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  writer_.join();
+  ALMANAC_CHECK(queue_.empty());
+}
+
+absl::StatusOr<uint64_t> Journal::Append(std::string draft) {
+  std::vector<std::string> drafts;
+  drafts.push_back(std::move(draft));
+  return AppendBatch(std::move(drafts));
+}
+
+absl::StatusOr<uint64_t> Journal::AppendBatch(std::vector<std::string> drafts) {
+  if (drafts.empty()) return absl::InvalidArgumentError("empty batch");
+  if (drafts.size() > kBatchRecordsMax) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "batch of ", drafts.size(), " records, max ", kBatchRecordsMax));
+  }
+  Request request;
+  for (const std::string& draft : drafts) {
+    // Verified here, on the caller's thread, so a bad draft never reaches the writer
+    // and the single writer thread spends its time on sequencing and I/O.
+    if (absl::Status s = VerifyDraft(draft); !s.ok()) return s;
+    request.bytes += draft.size();
+  }
+  if (request.bytes > kBatchBytesMax) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "batch of ", request.bytes, " bytes, max ", kBatchBytesMax));
+  }
+  request.drafts = std::move(drafts);
+  return Submit(&request);
+}
+
+absl::StatusOr<uint64_t> Journal::Submit(Request* request) {
+  const size_t count = request->drafts.size();
+  absl::MutexLock lock(&mu_);
+  if (!failed_.ok()) return failed_;
+  if (stopping_) return absl::FailedPreconditionError("journal is closing");
+  if (queued_drafts_ + count > kQueueDraftsMax) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "journal queue full: ", queued_drafts_, " drafts waiting, max ", kQueueDraftsMax));
+  }
+  queue_.push_back(request);
+  queued_drafts_ += count;
+  mu_.Await(absl::Condition(&request->done));
+  if (!request->status.ok()) return request->status;
+  return request->last_seq;
+}
+
+bool Journal::WriterHasWork() const {
+  return stopping_ || (!paused_ && !queue_.empty());
+}
+
+void Journal::WriterLoop() {
+  for (;;) {
+    std::vector<Request*> group;
+    absl::Status failed;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &Journal::WriterHasWork));
+      if (queue_.empty()) {
+        ALMANAC_CHECK(stopping_);
+        return;
+      }
+      size_t records = 0;
+      size_t bytes = 0;
+      while (!queue_.empty()) {
+        const Request* next = queue_.front();
+        const bool fits = records + next->drafts.size() <= kBatchRecordsMax &&
+                          bytes + next->bytes <= kBatchBytesMax;
+        if (!group.empty() && !fits) break;
+        records += next->drafts.size();
+        bytes += next->bytes;
+        group.push_back(queue_.front());
+        queue_.pop_front();
+      }
+      queued_drafts_ -= records;
+      failed = failed_;
+    }
+    absl::StatusOr<ChainTip> tip = failed.ok() ? CommitGroup(group) : failed;
+    absl::MutexLock lock(&mu_);
+    if (tip.ok()) {
+      ALMANAC_CHECK(tip->seq > tip_.seq);
+      tip_ = *tip;
+    } else if (failed_.ok()) {
+      failed_ = tip.status();
+    }
+    for (Request* request : group) {
+      if (!tip.ok()) request->status = tip.status();
+      request->done = true;
+    }
+  }
+}
+
+absl::StatusOr<ChainTip> Journal::CommitGroup(const std::vector<Request*>& group) {
+  rocksdb::WriteBatch batch;
+  ChainTip tip = writer_tip_;
+  for (Request* request : group) {
+    for (std::string& draft : request->drafts) {
+      const uint64_t seq = tip.seq + 1;
+      ALMANAC_CHECK(seq <= kSeqMax);
+      PatchDraft(&draft, seq, tip.hash);
+      // Check the record as it will be stored, before it is written (and again on
+      // every read): patching must have produced exactly record `seq` linked to tip.
+      absl::StatusOr<const schema::Record*> record = VerifyRecord(draft);
+      ALMANAC_CHECK_MSG(record.ok(), "patched draft does not verify");
+      ALMANAC_CHECK((*record)->seq() == seq);
+      const ChainHash hash = ComputeChainHash(tip.hash, draft);
+      const std::string key = RecordKey(seq);
+      const rocksdb::Slice value_parts[2] = {
+          rocksdb::Slice(draft),
+          rocksdb::Slice(reinterpret_cast<const char*>(hash.data()), hash.size())};
+      const rocksdb::Slice key_slice(key);
+      batch.Put(rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(value_parts, 2));
+      tip = ChainTip{seq, hash};
+    }
+    request->last_seq = tip.seq;
+  }
+  // The meta last_seq moves in the same atomic batch, so it always equals the last
+  // record on disk and a lost tail is detectable on open.
+  batch.Put(kLastSeqKey, BigEndian64(tip.seq));
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  const rocksdb::Status s = db_->Write(options, &batch);
+  sync_writes_.fetch_add(1, std::memory_order_relaxed);
+  if (!s.ok()) {
+    return FromRocksDb(s, absl::StrCat("journal sync write of records ", writer_tip_.seq + 1,
+                                       "..", tip.seq, " failed; the journal accepts no "
+                                       "more appends until it is reopened"));
+  }
+  writer_tip_ = tip;
+  return tip;
+}
+
+absl::StatusOr<std::vector<StoredRecord>> Journal::Read(uint64_t from_seq,
+                                                        size_t limit) const {
+  if (from_seq == 0) return absl::InvalidArgumentError("Read from seq 0; seqs start at 1");
+  if (limit == 0) return absl::InvalidArgumentError("Read with limit 0");
+  std::vector<StoredRecord> out;
+  const uint64_t last = last_seq();
+  if (from_seq > last) return out;
+  ChainTip start{from_seq - 1, kZeroChainHash};
+  if (from_seq > 1) {
+    absl::StatusOr<ChainHash> prev = ReadStoredChainHash(db_.get(), from_seq - 1);
+    if (!prev.ok()) return prev.status();
+    start.hash = *prev;
+  }
+  const size_t records_max = std::min(limit, kReadRecordsMax);
+  out.reserve(std::min<uint64_t>(records_max, last - from_seq + 1));
+  absl::StatusOr<ChainTip> tip =
+      ScanChain(db_.get(), start, ScanBounds{last, records_max, kReadBytesMax},
+                /*fill_cache=*/true, [&out](const VerifiedRecord& r) {
+                  out.push_back(StoredRecord{r.seq, std::string(r.bytes), r.chain_hash});
+                  return absl::OkStatus();
+                });
+  if (!tip.ok()) return tip.status();
+  return out;
+}
+
+namespace {
+struct AfterArg {
+  const ChainTip* tip;
+  uint64_t seq;
+};
+bool IsAfter(AfterArg* arg) { return arg->tip->seq > arg->seq; }
+}  // namespace
+
+bool Journal::WaitForAfter(uint64_t seq, absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  AfterArg arg{&tip_, seq};
+  return mu_.AwaitWithTimeout(absl::Condition(&IsAfter, &arg), timeout);
+}
+
+uint64_t Journal::last_seq() const {
+  absl::MutexLock lock(&mu_);
+  return tip_.seq;
+}
+
+ChainHash Journal::last_hash() const {
+  absl::MutexLock lock(&mu_);
+  return tip_.hash;
+}
+
+absl::Status Journal::health() const {
+  absl::MutexLock lock(&mu_);
+  return failed_;
+}
+
+absl::Status Journal::CreateCheckpoint(const std::string& dir) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  if (!s.ok()) return FromRocksDb(s, "journal checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocksDb(checkpoint->CreateCheckpoint(dir), absl::StrCat("journal checkpoint ", dir));
+}
+
+void Journal::PauseWriterForTest(bool paused) {
+  absl::MutexLock lock(&mu_);
+  paused_ = paused;
+}
+
+void Journal::WaitQueuedDraftsForTest(size_t count) const {
+  absl::MutexLock lock(&mu_);
+  struct Arg {
+    const Journal* journal;
+    size_t count;
+  } arg{this, count};
+  mu_.Await(absl::Condition(
+      +[](Arg* a) ABSL_NO_THREAD_SAFETY_ANALYSIS { return a->journal->queued_drafts_ >= a->count; },
+      &arg));
+}
+
+}  // namespace almanac::journal

@@ -1,0 +1,171 @@
+// The journal: Almanac's truth, an append-only, hash-chained log of Record buffers
+// (schemas/events.fbs) in RocksDB. Byte layout: journal/record_format.h.
+//
+// Writing: callers hand complete record drafts (journal/record.h, BuildRecordDraft) to
+// Append or AppendBatch and block. ONE writer thread takes every draft waiting at that
+// moment (up to kBatchRecordsMax records, kBatchBytesMax bytes), gives them consecutive
+// sequence numbers, patches seq and prev_hash into each buffer, verifies and hashes it,
+// and writes the whole group in one WriteBatch with WriteOptions::sync = true (group
+// commit: concurrent callers share one fsync). Each caller is answered only after that
+// write returned: an OK Append means the record is durable.
+//
+// A failed write is not retried. The journal enters a failed state and every later
+// Append returns that same error, until the process reopens the journal. Why: after a
+// failed fsync the kernel may have dropped the dirty pages and marked them clean, so a
+// retry can "succeed" without the data on disk; only a restart that re-reads the disk
+// knows what is really there. After any Append error the records of that call may or may
+// not be in the journal (reopen and read to find out); their seqs are never reused by
+// this Journal object.
+//
+// Reading: every record read back is verified (journal/chain.h); corruption is DataLoss
+// naming the sequence number. Open verifies the chain before returning.
+//
+// Thread safety: all public methods may be called from any thread concurrently, except
+// that the destructor must not race with other calls. The destructor finishes every
+// queued append first (so no caller is left blocked) and then closes the database.
+#ifndef ALMANAC_JOURNAL_JOURNAL_H_
+#define ALMANAC_JOURNAL_JOURNAL_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "journal/chain.h"
+#include "journal/record_format.h"
+#include "rocksdb/db.h"
+
+namespace almanac::journal {
+
+struct JournalOptions {
+  // Verification on open. verify_from_seq = 0 checks the whole chain from record 1.
+  // A caller that loaded a snapshot taken at record S passes verify_from_seq = S and
+  // trusted_hash = chain_hash(S) from that snapshot: Open then checks that record S's
+  // stored chain hash equals trusted_hash and verifies only records S+1 onward.
+  uint64_t verify_from_seq = 0;
+  ChainHash trusted_hash = kZeroChainHash;
+
+  // RocksDB memtable size. Records are small and only appended, so the memtable mostly
+  // delays flushes; 64 MiB holds ~200,000 records, which keeps flushes (and the write
+  // stalls they can cause behind the single writer) rare without much memory.
+  size_t memtable_bytes = size_t{64} << 20;
+};
+
+// A record as read back, verified.
+struct StoredRecord {
+  uint64_t seq = 0;
+  std::string bytes;       // the Record FlatBuffers buffer (schema::GetRecord works on it)
+  ChainHash chain_hash{};  // chain_hash(seq)
+};
+
+class Journal {
+ public:
+  // Opens the journal in directory `dir`, creating it (and a fresh empty journal) when
+  // missing, verifies the chain (see JournalOptions) and starts the writer thread.
+  // Errors: DataLoss naming the first corrupt, missing or reordered record, or a
+  // mismatch between record verify_from_seq and trusted_hash; FailedPrecondition for an
+  // unknown format version; InvalidArgument when verify_from_seq is past the last record;
+  // Internal/Unavailable for RocksDB I/O failures (e.g. the directory is locked by
+  // another process: RocksDB allows one writer per database).
+  static absl::StatusOr<std::unique_ptr<Journal>> Open(const std::string& dir,
+                                                       const JournalOptions& options);
+
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // Appends one record and blocks until it is durable; returns its seq.
+  // `draft`: a record built with seq 0 and prev_hash of 32 zero bytes, both present
+  // (BuildRecordDraft). Errors: InvalidArgument for a draft that does not verify;
+  // ResourceExhausted when the draft is over kRecordBytesMax or kQueueDraftsMax drafts
+  // are already waiting; the failed state's error (see top); FailedPrecondition while
+  // the journal is being destroyed.
+  absl::StatusOr<uint64_t> Append(std::string draft);
+
+  // Appends drafts as consecutive records, atomically (all or none) in one write, and
+  // blocks until they are durable; returns the seq of the last one. Batches of other
+  // callers may share the same sync write. Errors as Append, plus InvalidArgument for
+  // an empty batch and ResourceExhausted for more than kBatchRecordsMax drafts or more
+  // than kBatchBytesMax bytes in all.
+  absl::StatusOr<uint64_t> AppendBatch(std::vector<std::string> drafts);
+
+  // Reads records from_seq, from_seq + 1, ... up to last_seq(): at most `limit`,
+  // kReadRecordsMax records, and about kReadBytesMax bytes (always at least one record
+  // when from_seq <= last_seq()). Empty when from_seq > last_seq(). Each is verified.
+  // Errors: InvalidArgument for from_seq 0 or limit 0; DataLoss naming a bad record.
+  absl::StatusOr<std::vector<StoredRecord>> Read(uint64_t from_seq, size_t limit) const;
+
+  // Blocks until last_seq() > seq (true) or `timeout` passed (false). Followers call it
+  // with the last seq they hold, then Read(seq + 1, ...).
+  bool WaitForAfter(uint64_t seq, absl::Duration timeout) const;
+
+  // The last durable record's seq (0 for an empty journal) and its chain hash.
+  uint64_t last_seq() const;
+  ChainHash last_hash() const;
+
+  // OK, or the error that put the journal in its failed state.
+  absl::Status health() const;
+
+  // Number of sync writes (fsyncs of the log) done since Open. Appends divided by this
+  // is the group commit's batching factor.
+  uint64_t sync_writes() const { return sync_writes_.load(std::memory_order_relaxed); }
+
+  // Writes a consistent online copy of the journal (a RocksDB checkpoint: hard links to
+  // immutable files plus copies) into `dir`, which must not exist yet; it opens as a
+  // journal. Errors: AlreadyExists-like Internal from RocksDB when dir exists, I/O errors.
+  absl::Status CreateCheckpoint(const std::string& dir) const;
+
+  // Test hooks. PauseWriterForTest stops the writer thread from taking new drafts so
+  // the queue can be filled; WaitQueuedDraftsForTest blocks until `count` drafts wait.
+  void PauseWriterForTest(bool paused);
+  void WaitQueuedDraftsForTest(size_t count) const;
+
+ private:
+  // One caller's drafts, waiting for the writer. Lives on the caller's stack; the
+  // writer fills status/last_seq and sets done under mu_.
+  struct Request {
+    std::vector<std::string> drafts;
+    size_t bytes = 0;
+    absl::Status status;
+    uint64_t last_seq = 0;
+    bool done = false;
+  };
+
+  Journal(std::unique_ptr<rocksdb::DB> db, const ChainTip& tip);
+
+  absl::StatusOr<uint64_t> Submit(Request* request);
+  void WriterLoop();
+  bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sequences, patches, verifies and hashes every draft of `group`, then writes them in
+  // one synced WriteBatch. Returns the new tip, or the write's error.
+  absl::StatusOr<ChainTip> CommitGroup(const std::vector<Request*>& group);
+
+  std::unique_ptr<rocksdb::DB> db_;
+
+  mutable absl::Mutex mu_;
+  std::deque<Request*> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_drafts_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status failed_ ABSL_GUARDED_BY(mu_);
+  ChainTip tip_ ABSL_GUARDED_BY(mu_);
+
+  // The writer thread's own copy of the tip: only it appends, so it never needs mu_ to
+  // know where the chain ends.
+  ChainTip writer_tip_;
+  std::atomic<uint64_t> sync_writes_{0};
+  std::thread writer_;
+};
+
+}  // namespace almanac::journal
+
+#endif  // ALMANAC_JOURNAL_JOURNAL_H_
