@@ -76,6 +76,11 @@ uint64_t Sequencer::commands_refused() const {
   return commands_refused_;
 }
 
+size_t Sequencer::queued_for_test() const {
+  absl::MutexLock lock(&queue_mu_);
+  return queue_.size();
+}
+
 absl::StatusOr<CommitResult> Sequencer::Submit(Command command) {
   auto pending = std::make_shared<Pending>();
   pending->command = std::move(command);
@@ -126,6 +131,24 @@ void Sequencer::Run() {
   }
 }
 
+absl::StatusOr<std::vector<journal::StoredRecord>> Sequencer::ReadBack(uint64_t first_seq,
+                                                                       size_t count) {
+  // The records just written, with their chain hashes, for the projector. They are in
+  // RocksDB's memtable, so this costs no disk read.
+  std::vector<journal::StoredRecord> out;
+  out.reserve(count);
+  while (out.size() < count) {
+    absl::StatusOr<std::vector<journal::StoredRecord>> part =
+        journal_->Read(first_seq + out.size(), count - out.size());
+    if (!part.ok()) return part.status();
+    if (part->empty()) return absl::DataLossError("records just written cannot be read back");
+    for (auto& rec : *part) out.push_back(std::move(rec));
+  }
+  // The sequencer is the journal's only writer: the batch must be exactly these seqs.
+  ALMANAC_CHECK(out.front().seq == first_seq && out.back().seq == first_seq + count - 1);
+  return out;
+}
+
 void Sequencer::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
   // Step 2: decide. Only this thread writes the state, so reading it under the reader
   // lock is enough; readers proceed in parallel.
@@ -156,14 +179,16 @@ void Sequencer::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
   std::vector<AppliedRecord> applied;
   absl::Status write_status;
   if (!drafts.empty()) {
-    std::vector<journal::StoredRecord> stored;
-    absl::StatusOr<uint64_t> last = journal_->AppendBatch(std::move(drafts), &stored);
-    if (!last.ok()) {
-      write_status = last.status();
+    const size_t count = drafts.size();
+    absl::StatusOr<uint64_t> last = journal_->AppendBatch(std::move(drafts));
+    absl::StatusOr<std::vector<journal::StoredRecord>> stored =
+        last.ok() ? ReadBack(*last - count + 1, count) : last.status();
+    if (!stored.ok()) {
+      write_status = stored.status();
     } else {
       // Step 4: apply, in order, under the writer lock.
       absl::MutexLock lock(&state_mu_);
-      for (const journal::StoredRecord& rec : stored) {
+      for (const journal::StoredRecord& rec : *stored) {
         const auto* record = flatbuffers::GetRoot<schema::Record>(rec.bytes.data());
         absl::Status applied_status = state::Apply(state_, *record, rec.chain_hash);
         // The command decided against this very state: an event it emitted that the

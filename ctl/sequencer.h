@@ -167,10 +167,14 @@ class Sequencer {
   uint64_t batches_written() const;
   uint64_t commands_refused() const;
 
+  // Commands waiting for the sequencer thread (tests make batching deterministic with it).
+  size_t queued_for_test() const;
+
  private:
   struct Pending;
   void Run();
   void ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch);
+  absl::StatusOr<std::vector<journal::StoredRecord>> ReadBack(uint64_t first_seq, size_t count);
 
   journal::Journal* const journal_;
   const SequencerOptions options_;
