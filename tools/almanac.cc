@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/cli/admin_commands.h"
 #include "tools/cli/identity_command.h"
 
 namespace {
@@ -15,6 +16,9 @@ constexpr char kUsage[] =
     "\n"
     "Commands:\n"
     "  identity   generate, validate, sign and verify ZeroTier identities\n"
+    "  network    list, create, show, change and delete networks (needs almanacd)\n"
+    "  member     list, show, authorize, deauthorize, change and delete members\n"
+    "  status     is the controller up: address, API version, networks\n"
     "\n"
     "Run 'almanac <command> --help' for a command's arguments.\n";
 
@@ -31,6 +35,9 @@ int main(int argc, char** argv) {
   if (command == "identity") {
     return almanac::cli::RunIdentityCommand(rest, std::cout, std::cerr);
   }
+  if (command == "network") return almanac::cli::RunNetworkCommand(rest, std::cout, std::cerr);
+  if (command == "member") return almanac::cli::RunMemberCommand(rest, std::cout, std::cerr);
+  if (command == "status") return almanac::cli::RunStatusCommand(rest, std::cout, std::cerr);
   std::cerr << "almanac: unknown command '" << command << "' (see 'almanac --help')\n";
   return 2;
 }
