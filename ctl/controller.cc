@@ -6,6 +6,7 @@
 #include "base/check.h"
 #include "ctl/state/projector.h"
 #include "ctl/state/snapshot.h"
+#include "journal/limits.h"
 #include "journal/record.h"
 #include "schemas/events_generated.h"
 
