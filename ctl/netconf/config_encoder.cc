@@ -1,0 +1,235 @@
+#include "ctl/netconf/config_encoder.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "ctl/net/assign.h"
+#include "ctl/net/ip.h"
+#include "ctl/netconf/credentials.h"
+#include "ctl/netconf/limits.h"
+#include "ctl/netconf/rules_lite.h"
+#include "ctl/zt/inet_address.h"
+#include "ctl/zt/wire.h"
+
+namespace almanac::netconf {
+namespace {
+
+constexpr uint64_t kFlagBroadcast = 0x2;
+constexpr uint64_t kFlagNdpEmulation = 0x4;
+constexpr uint64_t kSpecialistActiveBridge = 0x0000020000000000ULL;
+constexpr size_t kDnsDomainBytes = 128;
+constexpr size_t kDnsServersMax = 4;
+
+zt::InetAddress ToInet(const net::IpAddress& ip, uint16_t port) {
+  zt::InetAddress a;
+  a.family = ip.is_v4() ? zt::InetAddress::Family::kIpv4 : zt::InetAddress::Family::kIpv6;
+  a.bytes = ip.bytes();
+  a.port = port;
+  return a;
+}
+
+#define RETURN_IF_ERROR(expr)                   \
+  do {                                          \
+    if (absl::Status _s = (expr); !_s.ok()) return _s; \
+  } while (0)
+
+struct RouteParts {
+  std::vector<net::IpPrefix> targets;
+  std::string encoded;
+};
+
+absl::StatusOr<RouteParts> EncodeRoutes(const state::NetworkConfig& config) {
+  RouteParts parts;
+  for (const state::Route& route : config.routes) {
+    auto target = net::IpPrefix::Parse(route.target);
+    if (!target.ok()) return target.status();
+    parts.targets.push_back(*target);
+    zt::AppendInetAddress(parts.encoded,
+                          ToInet(target->address(), static_cast<uint16_t>(target->bits())));
+    if (route.via.empty()) {
+      zt::AppendInetAddress(parts.encoded, zt::InetAddress());
+    } else {
+      auto via = net::IpAddress::Parse(route.via);
+      if (!via.ok()) return via.status();
+      zt::AppendInetAddress(parts.encoded, ToInet(*via, 0));
+    }
+    zt::AppendUint(parts.encoded, 2, 0);  // flags
+    zt::AppendUint(parts.encoded, 2, 0);  // metric
+  }
+  return parts;
+}
+
+// The member's static IPs with their prefix lengths, in ZeroTier's order.
+std::vector<net::IpPrefix> StaticIps(const state::Network& network, const state::Member& member,
+                                     const std::vector<net::IpPrefix>& route_targets) {
+  std::vector<net::IpPrefix> ips;
+  if (network.config.v6_assign_rfc4193) {
+    ips.push_back(net::Rfc4193Address(network.nwid, member.address));
+  }
+  if (network.config.v6_assign_6plane) {
+    ips.push_back(net::SixPlaneAddress(network.nwid, member.address));
+  }
+  for (const std::string& text : member.config.ip_assignments) {
+    auto ip = net::IpAddress::Parse(text);
+    if (!ip.ok()) continue;  // the API validates; a bad one is left out, not fatal
+    // An address outside every route is not sent (the node would have no route to use it).
+    std::optional<int> bits = net::AssignedPrefixBits(*ip, route_targets);
+    if (!bits) continue;
+    auto prefix = net::IpPrefix::Make(*ip, *bits);
+    if (prefix.ok()) ips.push_back(*prefix);
+  }
+  return ips;
+}
+
+absl::StatusOr<std::string> EncodeDns(const state::Dns& dns) {
+  if (dns.domain.size() >= kDnsDomainBytes) {
+    return absl::InvalidArgumentError("DNS domain longer than 127 bytes");
+  }
+  std::string out = dns.domain;
+  out.resize(kDnsDomainBytes, '\0');
+  for (size_t i = 0; i < kDnsServersMax; ++i) {
+    if (i >= dns.servers.size()) {
+      zt::AppendInetAddress(out, zt::InetAddress());
+      continue;
+    }
+    auto ip = net::IpAddress::Parse(dns.servers[i]);
+    if (!ip.ok()) return ip.status();
+    zt::AppendInetAddress(out, ToInet(*ip, 0));
+  }
+  return out;
+}
+
+absl::StatusOr<CompiledRules> RulesFor(const state::NetworkConfig& config,
+                                       const RequestMetadata& metadata) {
+  // A rules engine older than revision 1 misreads today's rules: give it ACCEPT only.
+  if (metadata.rules_engine_revision < 1) return AcceptAllRules();
+  auto rules = CompileRulesLite(config.rules_json);
+  if (!rules.ok()) return rules.status();
+  // More rules than the node can hold: fail closed rather than send a truncated set
+  // whose meaning differs from the admin's.
+  if (rules->count > metadata.rules_max) return DropAllRules();
+  return rules;
+}
+
+// Authorized active bridges, in address order so the config is deterministic.
+std::string ActiveBridges(const state::Network& network) {
+  std::vector<uint64_t> bridges;
+  for (const auto& [address, m] : network.members) {
+    if (m.config.active_bridge && m.config.authorized) bridges.push_back(address);
+  }
+  std::sort(bridges.begin(), bridges.end());
+  std::string out;
+  for (uint64_t a : bridges) zt::AppendUint(out, 8, a | kSpecialistActiveBridge);
+  return out;
+}
+
+uint64_t TraceTarget(const std::string& text) {
+  uint64_t v = 0;
+  if (text.size() != 10) return 0;
+  for (char c : text) {
+    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (d < 0) return 0;
+    v = (v << 4) | static_cast<uint64_t>(d);
+  }
+  return v;
+}
+
+}  // namespace
+
+RequestMetadata ParseRequestMetadata(const zt::Dictionary& d) {
+  RequestMetadata m;
+  auto int_key = [&d](const char* key, int32_t* out) {
+    if (auto v = d.GetUint64(key); v.ok() && *v <= 0x7fffffff) *out = static_cast<int32_t>(*v);
+  };
+  auto u64_key = [&d](const char* key, uint64_t* out) {
+    if (auto v = d.GetUint64(key); v.ok()) *out = *v;
+  };
+  int_key("v", &m.dictionary_version);
+  int_key("pv", &m.protocol_version);
+  int_key("majv", &m.version_major);
+  int_key("minv", &m.version_minor);
+  int_key("revv", &m.version_revision);
+  u64_key("mr", &m.rules_max);
+  u64_key("mc", &m.capabilities_max);
+  u64_key("mcr", &m.capability_rules_max);
+  u64_key("mt", &m.tags_max);
+  u64_key("revr", &m.rules_engine_revision);
+  if (auto o = d.Get("o")) m.os_arch = std::string(o->substr(0, 64));
+  return m;
+}
+
+absl::StatusOr<zt::Dictionary> BuildConfigDictionary(const ConfigInput& in) {
+  ALMANAC_CHECK(in.network != nullptr && in.member != nullptr && in.controller != nullptr);
+  ALMANAC_CHECK(in.controller->has_secret());
+  const state::Network& network = *in.network;
+  const state::Member& member = *in.member;
+  const state::NetworkConfig& config = network.config;
+  if (!member.has_identity) return absl::FailedPreconditionError("member has no identity");
+
+  auto routes = EncodeRoutes(config);
+  if (!routes.ok()) return routes.status();
+  auto rules = RulesFor(config, in.metadata);
+  if (!rules.ok()) return rules.status();
+
+  zt::Dictionary d;
+  RETURN_IF_ERROR(d.SetUint64("v", 7));
+  RETURN_IF_ERROR(d.SetUint64("nwid", network.nwid));
+  RETURN_IF_ERROR(d.SetUint64("ts", static_cast<uint64_t>(in.now_ms)));
+  RETURN_IF_ERROR(d.SetUint64("ctmd", kCredentialTimeMaxDeltaMs));
+  RETURN_IF_ERROR(d.SetUint64("r", network.revision));
+  RETURN_IF_ERROR(d.Set("id", state::AddressHex(member.address)));
+  RETURN_IF_ERROR(d.Set("tt", state::AddressHex(TraceTarget(config.remote_trace_target))));
+  RETURN_IF_ERROR(d.SetUint64("tl", static_cast<uint64_t>(config.remote_trace_level)));
+  uint64_t flags = config.enable_broadcast ? kFlagBroadcast : 0;
+  if (config.v6_assign_rfc4193 || config.v6_assign_6plane) flags |= kFlagNdpEmulation;
+  RETURN_IF_ERROR(d.SetUint64("f", flags));
+  RETURN_IF_ERROR(d.SetUint64("ml", config.multicast_limit));
+  RETURN_IF_ERROR(d.SetUint64("t", config.private_network ? 0 : 1));
+  RETURN_IF_ERROR(d.Set("n", config.name));
+  RETURN_IF_ERROR(d.SetUint64("mtu", config.mtu));
+  RETURN_IF_ERROR(d.Set("C", BuildMembershipCertificate(
+                                 network.nwid, member.address, member.identity_public,
+                                 in.now_ms, kCredentialTimeMaxDeltaMs, *in.controller)));
+
+  std::string specialists = ActiveBridges(network);
+  if (!specialists.empty()) RETURN_IF_ERROR(d.Set("S", specialists));
+
+  std::string tags;
+  size_t tag_count = 0;
+  for (const state::MemberTag& tag : member.config.tags) {
+    if (tag_count++ >= in.metadata.tags_max) break;
+    tags += BuildTag(network.nwid, in.now_ms, tag.first, tag.second, member.address,
+                     *in.controller);
+  }
+  if (!tags.empty()) RETURN_IF_ERROR(d.Set("TAG", tags));
+
+  std::vector<net::IpPrefix> ips = StaticIps(network, member, routes->targets);
+  if (!ips.empty()) {
+    std::vector<net::IpAddress> owned;
+    for (const net::IpPrefix& p : ips) owned.push_back(p.address());
+    RETURN_IF_ERROR(d.Set("COO", BuildOwnershipCertificate(network.nwid, in.now_ms,
+                                                           member.address, owned,
+                                                           *in.controller)));
+  }
+  if (!routes->encoded.empty()) RETURN_IF_ERROR(d.Set("RT", routes->encoded));
+  if (!ips.empty()) {
+    std::string encoded;
+    for (const net::IpPrefix& p : ips) {
+      zt::AppendInetAddress(encoded, ToInet(p.address(), static_cast<uint16_t>(p.bits())));
+    }
+    RETURN_IF_ERROR(d.Set("I", encoded));
+  }
+  RETURN_IF_ERROR(d.Set("R", rules->bytes));
+  if (config.dns) {
+    auto dns = EncodeDns(*config.dns);
+    if (!dns.ok()) return dns.status();
+    RETURN_IF_ERROR(d.Set("DNS", *dns));
+  }
+  RETURN_IF_ERROR(d.SetUint64("ssov", 0));
+  RETURN_IF_ERROR(d.SetBool("ssoe", config.sso_enabled));
+  return d;
+}
+
+}  // namespace almanac::netconf

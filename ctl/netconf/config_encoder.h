@@ -1,0 +1,62 @@
+// Builds the version-7 network config dictionary a ZeroTier node receives from its
+// controller (shared/docs/zerotier-protocol.md §5), from Almanac's state.
+//
+// Keys written, in the order ZeroTier 1.14.1's controller writes them: v, nwid, ts, ctmd,
+// r, id, tt, tl, f, ml, t, n, mtu, C (certificate of membership), S (active bridges, if
+// any), TAG (member tags, if any), COO (ownership of the static IPs, if any), RT (routes,
+// if any), I (static IPs: rfc4193, 6plane, then the member's ipAssignments that lie
+// inside some route, prefix from that route), R (rules), DNS (if set), ssov, ssoe.
+// Not written yet: CAP (capabilities need the full rule compiler of ctl/net/rules.h).
+//
+// Pure: time and the controller's key come in as arguments. Thread-safe.
+#ifndef ALMANAC_CTL_NETCONF_CONFIG_ENCODER_H_
+#define ALMANAC_CTL_NETCONF_CONFIG_ENCODER_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "ctl/state/state.h"
+#include "ctl/zt/dictionary.h"
+#include "ctl/zt/identity.h"
+
+namespace almanac::netconf {
+
+// What a node says about itself in NETWORK_CONFIG_REQUEST metadata (§4). Absent keys
+// keep these defaults (ZeroTier's own limits; an old node without `revr` is treated as
+// rules engine revision 0).
+struct RequestMetadata {
+  int32_t dictionary_version = -1;  // v
+  int32_t protocol_version = -1;    // pv
+  int32_t version_major = -1;       // majv
+  int32_t version_minor = -1;       // minv
+  int32_t version_revision = -1;    // revv
+  uint64_t rules_max = 1024;        // mr
+  uint64_t capabilities_max = 128;  // mc
+  uint64_t capability_rules_max = 64;  // mcr
+  uint64_t tags_max = 128;          // mt
+  uint64_t rules_engine_revision = 0;  // revr
+  std::string os_arch;              // o (1.14 only)
+};
+
+// Reads the metadata keys; malformed values keep their defaults (nodes are not refused
+// for odd metadata, as ZeroTier does not refuse them).
+RequestMetadata ParseRequestMetadata(const zt::Dictionary& metadata);
+
+struct ConfigInput {
+  const state::Network* network = nullptr;
+  const state::Member* member = nullptr;  // REQUIRES: has_identity
+  const zt::Identity* controller = nullptr;  // REQUIRES: has_secret()
+  int64_t now_ms = 0;
+  RequestMetadata metadata;
+};
+
+// The config dictionary for this member. InvalidArgument when the network's stored
+// config cannot be encoded (an unparsable route or DNS server, rules the compiler refuses);
+// Unimplemented for rule kinds not supported yet; FailedPrecondition when the member has
+// no identity on record.
+absl::StatusOr<zt::Dictionary> BuildConfigDictionary(const ConfigInput& input);
+
+}  // namespace almanac::netconf
+
+#endif  // ALMANAC_CTL_NETCONF_CONFIG_ENCODER_H_
