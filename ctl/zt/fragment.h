@@ -26,7 +26,7 @@ namespace almanac::zt {
 inline constexpr size_t kFragmentHeaderBytes = 16;
 inline constexpr uint8_t kFragmentIndicator = 0xff;  // At offset 13, where a source begins.
 inline constexpr size_t kFragmentIndicatorOffset = 13;
-inline constexpr size_t kFragmentDataBytesMax = kDatagramBytesMax - kFragmentHeaderBytes;
+static_assert(kFragmentDataBytesMax == kDatagramBytesMax - kFragmentHeaderBytes);
 
 // Splits an armored packet into the datagrams to send: the packet itself when it fits
 // one datagram, else head + fragments. Pure; thread-safe.

@@ -19,10 +19,15 @@ inline constexpr size_t kDatagramBytesMax = 1432;
 // §2: at most 7 pieces (head + 6 fragments) per packet.
 inline constexpr size_t kFragmentsMax = 7;
 
-// §2: the largest whole (reassembled) packet, 7 x 1432. Real nodes size their receive
-// buffers to this, so Almanac never builds a packet larger than this either, compressed
-// or not (a peer decompresses into a buffer of the same size).
-inline constexpr size_t kPacketBytesMax = 10024;
+// Bytes of packet data in one fragment datagram (after its 16-byte header).
+inline constexpr size_t kFragmentDataBytesMax = kDatagramBytesMax - 16;
+
+// The largest whole (reassembled) packet: a 1432-byte head plus 6 full fragments. §2
+// quotes 10024 (7 x 1432), which is ZeroTier's buffer size, but a packet that long would
+// need an eighth piece, so none can be sent or received. Almanac builds nothing larger
+// than this, compressed or not (a peer decompresses into a buffer of 10024 bytes).
+inline constexpr size_t kPacketBytesMax =
+    kDatagramBytesMax + (kFragmentsMax - 1) * kFragmentDataBytesMax;
 
 // The largest payload an LZ4 block may decompress to. Above kPacketBytesMax so nothing a
 // real node sends is refused, and small enough that a hostile block cannot make us
@@ -53,8 +58,7 @@ inline constexpr size_t kWorldBytesMax = 4096;
 inline constexpr size_t kWorldRootsMax = 4;
 inline constexpr size_t kWorldRootEndpointsMax = 32;
 
-static_assert(kPacketBytesMax == kFragmentsMax * kDatagramBytesMax,
-              "the largest packet is 7 datagrams");
+static_assert(kPacketBytesMax == 9928, "a head and 6 fragments");
 static_assert(kPayloadPlainBytesMax >= kPacketBytesMax,
               "every payload a real node can send must decompress");
 

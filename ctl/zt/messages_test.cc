@@ -91,7 +91,8 @@ TEST_P(MessagesTest, OkHelloBuilderReproducesTheNodesBytes) {
               f["in_re_packet_id"]);
     if (f["in_re_verb"] != "HELLO") return;
     EXPECT_EQ(ok->in_re_verb, Verb::kHello);
-    absl::StatusOr<InetAddress> source = InetAddress::FromString(f["your_address"].get<std::string>());
+    absl::StatusOr<InetAddress> source =
+        InetAddress::FromString(f["your_address"].get<std::string>());
     ASSERT_TRUE(source.ok());
     const VersionInfo v{12, 1, 14, 1};
     ASSERT_EQ(f["version"], "1.14.1");
@@ -116,7 +117,9 @@ TEST_P(MessagesTest, ErrorsParseAndRebuild) {
     EXPECT_EQ(BuildErrorPayload(e->in_re_verb, e->in_re_packet_id,
                                 static_cast<ErrorCode>(e->code), e->body),
               payload);
-    for (size_t cut = 0; cut < 10; ++cut) EXPECT_FALSE(ParseError(payload.substr(0, cut)).ok());
+    for (size_t cut = 0; cut < 10; ++cut) {
+      EXPECT_FALSE(ParseError(payload.substr(0, cut)).ok());
+    }
   });
   EXPECT_GE(n, 1u);
 }
@@ -164,8 +167,11 @@ TEST_P(MessagesTest, NetconfDictionariesParseIntoTheRecordedKeys) {
       std::optional<std::string_view> v = dict->Get(key);
       ASSERT_TRUE(v.has_value()) << key;
       EXPECT_EQ(v->size(), rec["len"].get<size_t>()) << key;
-      if (rec.contains("text")) EXPECT_EQ(*v, rec["text"].get<std::string>()) << key;
-      if (rec.contains("hex")) EXPECT_EQ(ToHex(*v), rec["hex"].get<std::string>()) << key;
+      if (rec.contains("text")) {
+        EXPECT_EQ(*v, rec["text"].get<std::string>()) << key;
+      } else {
+        EXPECT_EQ(ToHex(*v), rec["hex"].get<std::string>()) << key;
+      }
     }
     EXPECT_EQ(*dict->GetUint64("v"), 7u);
     EXPECT_EQ(*dict->GetUint64("ctmd"), 0x1b7740u);

@@ -219,7 +219,9 @@ TEST_P(CaptureTest, TruncatedPacketsAreRefused) {
       std::string cut = r.packet.substr(0, n);
       absl::Status s = Dearmor(cut, key);
       EXPECT_FALSE(s.ok()) << n;
-      if (n < kPacketBytesMin) EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+      if (n < kPacketBytesMin) {
+        EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+      }
       EXPECT_FALSE(ParseHeader(cut).ok() && n < kPacketBytesMin);
     }
   }
