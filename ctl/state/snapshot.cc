@@ -7,6 +7,7 @@
 #include "ctl/state/convert.h"
 #include "ctl/state/limits.h"
 #include "ctl/state/snapshot.h"
+#include "ctl/state/snapshot_internal.h"
 #include "ctl/state/state_access.h"
 #include "schemas/state_generated.h"
 
@@ -22,7 +23,8 @@ flatbuffers::Offset<schema::MemberState> BuildMember(flatbuffers::FlatBufferBuil
   if (m.has_identity) identity = b.CreateString(IdentityText(m));
   flatbuffers::Offset<flatbuffers::String> credential = 0;
   if (m.last_authorized_credential_type != CredentialType::kNone) {
-    credential = b.CreateString(CredentialTypeName(m.last_authorized_credential_type));
+    // Five possible values: share them (dedup is by content, so still deterministic).
+    credential = b.CreateSharedString(CredentialTypeName(m.last_authorized_credential_type));
   }
   return schema::CreateMemberState(b, m.nwid, m.address, config, identity, m.creation_time_ms,
                                    m.revision, m.last_authorized_time_ms,
@@ -116,10 +118,9 @@ absl::Status LoadObjects(const schema::Snapshot& snapshot, State& state) {
 
 }  // namespace
 
-std::string SerializeState(const State& state) {
-  // About 200 bytes per member (the identity text is 141); start near the final size so
-  // the builder does not copy its buffer many times.
-  flatbuffers::FlatBufferBuilder b(1024 + state.member_count() * 256);
+namespace internal {
+
+void BuildSnapshot(const State& state, flatbuffers::FlatBufferBuilder& b) {
   std::vector<uint64_t> nwids = state.NetworkIdsSorted();
   std::vector<flatbuffers::Offset<schema::MemberState>> members;
   members.reserve(state.member_count());
@@ -146,6 +147,20 @@ std::string SerializeState(const State& state) {
   b.Finish(schema::CreateSnapshot(b, state.last_seq(), chain_hash, state.epoch(), identity,
                                   networks_vector, members_vector),
            schema::SnapshotIdentifier());
+}
+
+size_t SnapshotBytesEstimate(const State& state) {
+  // A member with an identity, one IP and a credential takes about 250 bytes (the
+  // identity text is 141); a network about 1 KB. Over-estimate so the builder (which
+  // doubles and copies when full) allocates once in the common case.
+  return 4096 + state.network_count() * 2048 + state.member_count() * 320;
+}
+
+}  // namespace internal
+
+std::string SerializeState(const State& state) {
+  flatbuffers::FlatBufferBuilder b(internal::SnapshotBytesEstimate(state));
+  internal::BuildSnapshot(state, b);
   return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
 

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "base/check.h"
 #include "ctl/state/limits.h"
 #include "ctl/state/snapshot.h"
+#include "ctl/state/snapshot_internal.h"
 
 namespace almanac::state {
 namespace {
@@ -95,8 +97,8 @@ absl::Status FsyncDir(const std::string& dir) {
   return status;
 }
 
-absl::Status WriteFileDurably(const std::string& path, const std::string& header,
-                              const std::string& payload) {
+absl::Status WriteFileDurably(const std::string& path, std::string_view header,
+                              std::string_view payload) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("create", path);
   absl::Status status = WriteAll(fd, header.data(), header.size(), path);
@@ -106,56 +108,67 @@ absl::Status WriteFileDurably(const std::string& path, const std::string& header
   return status;
 }
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno("open", path);
-  struct stat info;
-  if (::fstat(fd, &info) != 0) {
-    absl::Status status = Errno("stat", path);
-    ::close(fd);
-    return status;
-  }
-  if (static_cast<uint64_t>(info.st_size) > kSnapshotHeaderBytes + kSnapshotPayloadBytesMax) {
-    ::close(fd);
-    return absl::DataLossError(absl::StrCat(path, ": ", info.st_size, " bytes is too large"));
-  }
-  std::string data(static_cast<size_t>(info.st_size), '\0');
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t got = ::read(fd, data.data() + done, data.size() - done);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      absl::Status status = Errno("read", path);
+// A read-only mapping of a whole file: loading reads the payload in place instead of
+// copying hundreds of MB into a buffer first. Unmapped when destroyed.
+class MappedFile {
+ public:
+  static absl::StatusOr<MappedFile> Open(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Errno("open", path);
+    struct stat info;
+    if (::fstat(fd, &info) != 0) {
+      absl::Status status = Errno("stat", path);
       ::close(fd);
       return status;
     }
-    if (got == 0) break;  // shrank while reading: the length check below catches it
-    done += static_cast<size_t>(got);
+    MappedFile file;
+    file.size_ = static_cast<size_t>(info.st_size);
+    if (file.size_ > 0) {
+      void* data = ::mmap(nullptr, file.size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      if (data == MAP_FAILED) {
+        absl::Status status = Errno("mmap", path);
+        ::close(fd);
+        return status;
+      }
+      file.data_ = static_cast<const char*>(data);
+    }
+    ::close(fd);  // the mapping keeps the file's pages
+    return file;
   }
-  ::close(fd);
-  data.resize(done);
-  return data;
-}
+  MappedFile(MappedFile&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr; }
+  MappedFile& operator=(MappedFile&&) = delete;
+  ~MappedFile() {
+    if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+  }
+  std::string_view bytes() const { return std::string_view(data_, data_ ? size_ : 0); }
+
+ private:
+  MappedFile() = default;
+  const char* data_ = nullptr;
+  size_t size_ = 0;
+};
 
 // Checks the header and hash (snapshot.h layout) and loads the payload. DataLoss names
 // the file and the first check that failed.
 absl::StatusOr<State> ParseSnapshotFile(const std::string& path, uint64_t name_seq) {
-  absl::StatusOr<std::string> data = ReadWholeFile(path);
-  if (!data.ok()) return data.status();
+  absl::StatusOr<MappedFile> file = MappedFile::Open(path);
+  if (!file.ok()) return file.status();
+  const std::string_view data = file->bytes();
   auto corrupt = [&path](const std::string& why) {
     return absl::DataLossError(absl::StrCat("snapshot file ", path, ": ", why));
   };
-  if (data->size() < kSnapshotHeaderBytes) return corrupt("shorter than its header");
-  const char* h = data->data();
+  if (data.size() < kSnapshotHeaderBytes) return corrupt("shorter than its header");
+  const char* h = data.data();
   if (std::memcmp(h, kMagic, sizeof(kMagic)) != 0) return corrupt("bad magic");
   if (GetLe(h + 8, 4) != kFormatVersion) return corrupt("unknown format version");
   uint64_t length = GetLe(h + 16, 8);
-  if (length != data->size() - kSnapshotHeaderBytes) {
+  if (length != data.size() - kSnapshotHeaderBytes) {
     return corrupt(absl::StrCat("header says ", length, " payload bytes, file has ",
-                                data->size() - kSnapshotHeaderBytes));
+                                data.size() - kSnapshotHeaderBytes));
   }
+  if (length > kSnapshotPayloadBytesMax) return corrupt("payload too large");
   if (GetLe(h + 24, 8) != name_seq) return corrupt("seq in header differs from file name");
-  std::string_view payload(data->data() + kSnapshotHeaderBytes, length);
+  std::string_view payload = data.substr(kSnapshotHeaderBytes, length);
   std::array<uint8_t, kHashBytes> hash = Hash(payload);
   if (std::memcmp(hash.data(), h + 32, kHashBytes) != 0) return corrupt("hash mismatch");
   absl::StatusOr<State> state = DeserializeState(payload);
@@ -189,7 +202,10 @@ absl::StatusOr<std::vector<std::string>> ListSnapshotFiles(const std::string& di
 }
 
 absl::StatusOr<std::string> WriteSnapshotFile(const std::string& dir, const State& state) {
-  std::string payload = SerializeState(state);
+  flatbuffers::FlatBufferBuilder builder(internal::SnapshotBytesEstimate(state));
+  internal::BuildSnapshot(state, builder);
+  const std::string_view payload(reinterpret_cast<const char*>(builder.GetBufferPointer()),
+                                 builder.GetSize());
   std::string header(kSnapshotHeaderBytes, '\0');
   std::memcpy(header.data(), kMagic, sizeof(kMagic));
   PutLe(kFormatVersion, 4, header.data() + 8);

@@ -91,12 +91,22 @@ std::string IdentityText(const Member& member) {
 }
 
 namespace {
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// Value of each hex digit, -1 for other bytes: identity parsing runs once per member at
+// start (a million times), so a table beats branches.
+struct HexTable {
+  int8_t value[256];
+  constexpr HexTable() : value() {
+    for (int i = 0; i < 256; ++i) value[i] = -1;
+    for (int i = 0; i < 10; ++i) value['0' + i] = static_cast<int8_t>(i);
+    for (int i = 0; i < 6; ++i) {
+      value['a' + i] = static_cast<int8_t>(10 + i);
+      value['A' + i] = static_cast<int8_t>(10 + i);
+    }
+  }
+};
+constexpr HexTable kHexTable;
+
+int HexDigit(char c) { return kHexTable.value[static_cast<uint8_t>(c)]; }
 }  // namespace
 
 bool ParseIdentityText(const std::string& text, uint64_t* address,
