@@ -47,8 +47,11 @@ absl::StatusOr<State> DeserializeState(std::string_view payload);
 
 // Writes a snapshot file of `state` into `dir` (which must exist) atomically, then
 // deletes older snapshot files beyond the newest kSnapshotsKept. Returns the path written.
-// Errors: Internal/Unavailable-like codes from the OS as absl::ErrnoToStatus gives them;
-// a failed deletion of an old file is not an error (it is retried next time).
+// Errors: the OS error as absl::ErrnoToStatus maps it (e.g. NotFound for a missing dir,
+// ResourceExhausted for ENOSPC is not guaranteed: handle any non-OK as "not written");
+// the temp file is removed. A failed deletion of an old file is not an error (it is
+// retried after the next write). REQUIRES: the state is under the 2 GiB FlatBuffers limit
+// (about 8 million members); SerializeState has the same requirement.
 absl::StatusOr<std::string> WriteSnapshotFile(const std::string& dir, const State& state);
 
 // What LoadNewestSnapshot found.
@@ -66,7 +69,8 @@ struct LoadedSnapshot {
 // existing): the code absl::ErrnoToStatus gives. Temp files are ignored.
 absl::StatusOr<LoadedSnapshot> LoadNewestSnapshot(const std::string& dir);
 
-// The snapshot file names in `dir`, newest first (for tests and the admin tools).
+// Full paths ("<dir>/snapshot-...alms") of the snapshot files in `dir`, newest first;
+// empty when `dir` does not exist. Other files (temp files too) are ignored.
 absl::StatusOr<std::vector<std::string>> ListSnapshotFiles(const std::string& dir);
 
 }  // namespace almanac::state
