@@ -6,6 +6,7 @@
 
 #include "tools/cli/admin_commands.h"
 #include "tools/cli/identity_command.h"
+#include "tools/cli/import_zerotier.h"
 
 namespace {
 
@@ -19,6 +20,7 @@ constexpr char kUsage[] =
     "  network    list, create, show, change and delete networks (needs almanacd)\n"
     "  member     list, show, authorize, deauthorize, change and delete members\n"
     "  status     is the controller up: address, API version, networks\n"
+    "  import-zerotier  import a ZeroTier controller.d into a home (almanacd stopped)\n"
     "\n"
     "Run 'almanac <command> --help' for a command's arguments.\n";
 
@@ -38,6 +40,9 @@ int main(int argc, char** argv) {
   if (command == "network") return almanac::cli::RunNetworkCommand(rest, std::cout, std::cerr);
   if (command == "member") return almanac::cli::RunMemberCommand(rest, std::cout, std::cerr);
   if (command == "status") return almanac::cli::RunStatusCommand(rest, std::cout, std::cerr);
+  if (command == "import-zerotier") {
+    return almanac::cli::RunImportCommand(rest, std::cout, std::cerr);
+  }
   std::cerr << "almanac: unknown command '" << command << "' (see 'almanac --help')\n";
   return 2;
 }

@@ -27,8 +27,19 @@ inline constexpr size_t kImportNetworksMax = 65536;
 inline constexpr size_t kImportMembersMax = size_t{4} << 20;
 // A progress line every this many imported members.
 inline constexpr size_t kImportProgressMembers = 1000;
-// Members imported per sequencer command (one fsync shared by their events).
-inline constexpr size_t kImportMembersPerCommand = 256;
+// Events per sequencer command of an import (one fsync shared by them). The sequencer
+// writes a command's events in one journal batch, which holds at most 1024 records
+// (journal/limits.h kBatchRecordsMax); half leaves room for batching.
+inline constexpr size_t kImportEventsPerCommandMax = 512;
+// IPs one imported member may hold: each is one IpAssigned event, and one member's
+// events must fit one command. Real members have one or two.
+inline constexpr size_t kImportMemberIpsMax = 256;
+// Rules, capabilities, tags and rulesSource of one network, in bytes: the whole config is
+// one NetworkCreated record, which the journal caps at 1 MiB (kRecordBytesMax).
+inline constexpr size_t kImportNetworkConfigBytesMax = size_t{768} << 10;
+
+static_assert(kImportMemberIpsMax + 3 <= kImportEventsPerCommandMax,
+              "one member's events (created, joined, authorized, IPs) fit one command");
 
 }  // namespace almanac::cli
 
