@@ -24,6 +24,7 @@ rocksdb::Options DbOptions(const JournalOptions& options) {
   o.create_if_missing = true;
   o.paranoid_checks = true;
   o.write_buffer_size = options.memtable_bytes;
+  if (options.env != nullptr) o.env = options.env;
   // The write-ahead log is what makes a synced write durable: never disable it. A crash
   // can leave a torn last log record, which belongs to a write nobody was told succeeded
   // (sync = true acknowledges only after the fsync): tolerate exactly that, but refuse to

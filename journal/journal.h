@@ -58,6 +58,10 @@ struct JournalOptions {
   // delays flushes; 64 MiB holds ~200,000 records, which keeps flushes (and the write
   // stalls they can cause behind the single writer) rare without much memory.
   size_t memtable_bytes = size_t{64} << 20;
+
+  // RocksDB environment; nullptr means rocksdb::Env::Default(). Tests pass one whose
+  // file system fails syncs. Not owned; must outlive the Journal.
+  rocksdb::Env* env = nullptr;
 };
 
 // A record as read back, verified.

@@ -3,6 +3,7 @@
 // ResourceExhausted at each named limit. Method: real RocksDB under $TEST_TMPDIR.
 #include "journal/journal.h"
 
+#include <atomic>
 #include <set>
 #include <string>
 #include <thread>
@@ -15,6 +16,8 @@
 #include "journal/limits.h"
 #include "journal/record.h"
 #include "journal/verify.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 
 namespace almanac::journal {
 namespace {
@@ -234,6 +237,75 @@ TEST(JournalTest, CheckpointOpensAsJournalAndVerifyJournalWalksLive) {
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);
+}
+
+// A file system whose log files fail Sync while `fail` is set, as a dying disk would.
+class FailingSyncFs : public rocksdb::FileSystemWrapper {
+ public:
+  explicit FailingSyncFs(std::atomic<bool>* fail)
+      : FileSystemWrapper(rocksdb::FileSystem::Default()), fail_(fail) {}
+  const char* Name() const override { return "FailingSyncFs"; }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name,
+                                    const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* file,
+                                    rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus s = target()->NewWritableFile(name, options, file, dbg);
+    if (s.ok() && name.size() > 4 && name.substr(name.size() - 4) == ".log") {
+      *file = std::make_unique<File>(std::move(*file), fail_);
+    }
+    return s;
+  }
+
+ private:
+  class File : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::FSWritableFile> target, std::atomic<bool>* fail)
+        : FSWritableFileOwnerWrapper(std::move(target)), fail_(fail) {}
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+      if (fail_->load()) return rocksdb::IOStatus::IOError("injected fdatasync failure");
+      return FSWritableFileOwnerWrapper::Sync(o, d);
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+      if (fail_->load()) return rocksdb::IOStatus::IOError("injected fsync failure");
+      return FSWritableFileOwnerWrapper::Fsync(o, d);
+    }
+
+   private:
+    std::atomic<bool>* fail_;
+  };
+
+  std::atomic<bool>* fail_;
+};
+
+TEST(JournalTest, FailedSyncIsNotRetriedAndFailsEveryLaterAppend) {
+  const std::string dir = testing::MakeTempDir("journal");
+  std::atomic<bool> fail{false};
+  std::unique_ptr<rocksdb::Env> env =
+      rocksdb::NewCompositeEnv(std::make_shared<FailingSyncFs>(&fail));
+  {
+    JournalOptions options;
+    options.env = env.get();
+    std::unique_ptr<Journal> journal = OpenOrDie(dir, options);
+    ASSERT_NE(journal, nullptr);
+    ASSERT_EQ(*journal->Append(SampleDraft(1)), 1u);
+    fail = true;
+    absl::StatusOr<uint64_t> failed = journal->Append(SampleDraft(2));
+    ASSERT_FALSE(failed.ok());
+    std::printf("failed append: %s\n", failed.status().ToString().c_str());
+    EXPECT_EQ(journal->health(), failed.status());
+    EXPECT_EQ(journal->last_seq(), 1u);
+    // The disk "recovers"; the journal must not believe it.
+    fail = false;
+    EXPECT_EQ(journal->Append(SampleDraft(3)).status(), failed.status());
+    EXPECT_EQ(journal->last_seq(), 1u);
+    EXPECT_EQ(journal->Read(1, 10)->size(), 1u);
+  }
+  // A restart re-reads the disk: the chain is intact and record 1 is there.
+  std::unique_ptr<Journal> journal = OpenOrDie(dir);
+  ASSERT_NE(journal, nullptr);
+  EXPECT_GE(journal->last_seq(), 1u);
+  EXPECT_TRUE(journal->health().ok());
 }
 
 }  // namespace
