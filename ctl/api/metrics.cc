@@ -92,12 +92,20 @@ void MetricsRegistry::SetGauge(const std::string& name, const std::string& help,
   family.gauge_value = std::move(value);
 }
 
+void MetricsRegistry::SetCounterFunction(const std::string& name, const std::string& help,
+                                         std::function<double()> value) {
+  SetGauge(name, help, std::move(value));
+  absl::MutexLock lock(&mu_);
+  families_[name].function_counter = true;
+}
+
 std::string MetricsRegistry::Render() const {
   absl::MutexLock lock(&mu_);
   std::string out;
   for (const auto& [name, family] : families_) {
     absl::StrAppend(&out, "# HELP ", name, " ", family.help, "\n");
-    absl::StrAppend(&out, "# TYPE ", name, family.gauge ? " gauge\n" : " counter\n");
+    const bool gauge_type = family.gauge && !family.function_counter;
+    absl::StrAppend(&out, "# TYPE ", name, gauge_type ? " gauge\n" : " counter\n");
     if (family.gauge) {
       const double v = family.gauge_value ? family.gauge_value() : 0;
       if (v == std::floor(v) && std::fabs(v) < 1e15) {

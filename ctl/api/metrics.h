@@ -56,6 +56,11 @@ class MetricsRegistry {
   void SetGauge(const std::string& name, const std::string& help,
                 std::function<double()> value);
 
+  // Registers a counter whose value is read by `value` at each render (for counters
+  // another module already keeps, such as the sequencer's batches). Same rules as SetGauge.
+  void SetCounterFunction(const std::string& name, const std::string& help,
+                          std::function<double()> value);
+
   // Prometheus text exposition format 0.0.4: HELP and TYPE lines, then one line per
   // series, metrics in name order.
   std::string Render() const;
@@ -65,7 +70,8 @@ class MetricsRegistry {
  private:
   struct Family {
     std::string help;
-    bool gauge = false;
+    bool gauge = false;            // value read from gauge_value at render time
+    bool function_counter = false;  // ...and rendered with TYPE counter
     std::function<double()> gauge_value;
     std::map<std::string, std::unique_ptr<Counter>> series;  // by rendered label text
   };

@@ -1,0 +1,115 @@
+// The admin HTTP API: ZeroTier's controller JSON API (shared/docs/zerotier-protocol.md §6)
+// plus Almanac's /status and /metrics, served by cpp-httplib on its own threads.
+//
+// Endpoints (every one needs the token, as X-ZT1-Auth, "Authorization: Bearer <t>" or
+// ?auth=<t>; anything else gets 401 {}):
+//   GET  /status                                    node status + role, lastSeq, epoch, counts
+//   GET  /peer                                      options.peers() ([] without a hook)
+//   GET  /peer/<address>                            404 (peers are not tracked yet)
+//   GET  /metrics                                   Prometheus text
+//   GET  /controller                                {controller, apiVersion, clock, databaseReady}
+//   GET  /controller/network                        ["<nwid>", ...]
+//   POST /controller/network                        create with a random id
+//   POST /controller/network/<address>______        same; 400 unless address is ours
+//   GET|POST|PUT|DELETE /controller/network/<nwid>  POST = PUT: create or update
+//   GET  /controller/network/<nwid>/member          {"<address>": revision, ...}
+//   GET|POST|PUT|DELETE /controller/network/<nwid>/member/<address>
+//   GET  /unstable/controller/network               {"data": [networks], "meta": {totalCount}}
+//   GET  /unstable/controller/network/<nwid>/member {"data": [members], "meta": {totalCount,
+//                                                    authorizedCount}}
+// A change is answered only after its events are durable and applied (Sequencer::Submit
+// returned), so a GET right after sees it. Bad input changes nothing and gets a 4xx with
+// {"error": "<field>: <problem>"}; unknown paths 404, wrong methods 405, bodies over
+// body_bytes_max 413. DELETE answers with the deleted object.
+//
+// Thread safety: Start, port and Stop may be called from any thread; requests are served
+// concurrently on up to worker_threads threads.
+#ifndef ALMANAC_CTL_API_API_SERVER_H_
+#define ALMANAC_CTL_API_API_SERVER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "ctl/api/limits.h"
+#include "ctl/api/metrics.h"
+#include "ctl/sequencer.h"
+#include "ctl/telemetry.h"
+#include "nlohmann/json.hpp"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace almanac::api {
+
+// Almanac's ZeroTier compatibility version, reported by /status as ZeroTier's "version".
+inline constexpr int kCompatVersionMajor = 1;
+inline constexpr int kCompatVersionMinor = 14;
+inline constexpr int kCompatVersionRev = 1;
+
+struct ApiServerOptions {
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 9993;  // 0 = pick a free port (see ApiServer::port)
+  // The admin token (authtoken.secret's content, trimmed). Must not be empty.
+  std::string auth_token;
+  // Recorded as the actor id of every change (never the token itself).
+  std::string auth_token_id = "admin";
+  std::string controller_identity_public;  // "address:0:public-hex"
+  uint64_t controller_address = 0;         // 40-bit; networks are (address << 24) | n
+  // GET /peer; empty gives []. Called on a request thread.
+  std::function<nlohmann::json()> peers;
+  // Clock for /controller and /status ("clock"); defaults to the wall clock.
+  std::function<int64_t()> clock_ms;
+  // Where metrics go; null: the server keeps its own. A shared registry must not be
+  // rendered after the server is destroyed (its gauges read the sequencer).
+  MetricsRegistry* metrics = nullptr;
+  size_t worker_threads = kWorkerThreads;
+  size_t body_bytes_max = kBodyBytesMax;
+  std::string role = "primary";  // /status "role"
+};
+
+class ApiServer {
+ public:
+  // Binds and starts serving. The sequencer and telemetry must outlive the server.
+  // Errors: InvalidArgument for an empty token, a controller address outside 40 bits or a
+  // port outside 0..65535; Unavailable "cannot listen on host:port" when binding fails.
+  static absl::StatusOr<std::unique_ptr<ApiServer>> Start(const ApiServerOptions& options,
+                                                          ctl::Sequencer* sequencer,
+                                                          ctl::Telemetry* telemetry);
+  ~ApiServer();  // Stop()
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  // The bound port (the chosen one when listen_port was 0).
+  int port() const { return port_; }
+  MetricsRegistry* metrics() { return metrics_; }
+
+  // Stops accepting, finishes requests in flight and joins the threads. Idempotent.
+  void Stop();
+
+ private:
+  ApiServer(const ApiServerOptions& options, ctl::Sequencer* sequencer,
+            ctl::Telemetry* telemetry);
+  void Handle(const httplib::Request& req, httplib::Response& res);
+
+  const ApiServerOptions options_;
+  ctl::Sequencer* const sequencer_;
+  ctl::Telemetry* const telemetry_;
+  std::unique_ptr<MetricsRegistry> own_metrics_;
+  MetricsRegistry* metrics_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread listen_thread_;
+  std::atomic<bool> listen_returned_{false};
+  int port_ = 0;
+};
+
+}  // namespace almanac::api
+
+#endif  // ALMANAC_CTL_API_API_SERVER_H_
