@@ -1,0 +1,129 @@
+#include "ctl/commands/join_commands.h"
+
+#include <optional>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "ctl/commands/limits.h"
+#include "ctl/net/assign.h"
+#include "ctl/net/ip.h"
+
+namespace almanac::commands {
+namespace {
+
+std::string IdentityTextOf(uint64_t address, const std::array<uint8_t, 64>& key) {
+  state::Member m;
+  m.address = address;
+  m.identity_public = key;
+  m.has_identity = true;
+  return state::IdentityText(m);
+}
+
+std::vector<net::Pool> V4Pools(const state::NetworkConfig& config) {
+  std::vector<net::Pool> pools;
+  for (const state::IpPool& p : config.ip_assignment_pools) {
+    auto start = net::IpAddress::Parse(p.start);
+    auto end = net::IpAddress::Parse(p.end);
+    if (start.ok() && end.ok() && start->is_v4() && end->is_v4()) pools.push_back({*start, *end});
+  }
+  return pools;
+}
+
+bool InSomePool(const std::vector<std::string>& ips, const std::vector<net::Pool>& pools) {
+  for (const std::string& text : ips) {
+    auto ip = net::IpAddress::Parse(text);
+    if (!ip.ok() || !ip->is_v4()) continue;
+    for (const net::Pool& p : pools) {
+      if (!(*ip < p.start) && !(p.end < *ip)) return true;
+    }
+  }
+  return false;
+}
+
+// The pool address for this member, or nullopt when none is due or none is free.
+std::optional<net::IpAddress> PoolAddress(const state::Network& network,
+                                          const state::Member* member, uint64_t address) {
+  const state::NetworkConfig& config = network.config;
+  if (!config.v4_assign_zt) return std::nullopt;
+  if (member != nullptr && member->config.no_auto_assign_ips) return std::nullopt;
+  std::vector<net::Pool> pools = V4Pools(config);
+  if (member != nullptr && InSomePool(member->config.ip_assignments, pools)) return std::nullopt;
+  std::vector<net::IpPrefix> targets;
+  for (const state::Route& r : config.routes) {
+    if (auto t = net::IpPrefix::Parse(r.target); t.ok()) targets.push_back(*t);
+  }
+  absl::flat_hash_set<net::IpAddress> taken;
+  for (const auto& [a, m] : network.members) {
+    for (const std::string& text : m.config.ip_assignments) {
+      if (auto ip = net::IpAddress::Parse(text); ip.ok()) taken.insert(*ip);
+    }
+  }
+  return net::PickIpv4(address, pools, targets,
+                       [&taken](const net::IpAddress& ip) { return taken.contains(ip); });
+}
+
+}  // namespace
+
+ctl::Command JoinCommand(const JoinRequest& request, std::shared_ptr<JoinOutcome> outcome) {
+  ctl::Command command;
+  command.reads = {ctl::ObjectKey::Network(request.nwid),
+                   ctl::ObjectKey::NetworkIps(request.nwid)};
+  command.writes = {ctl::ObjectKey::Member(request.nwid, request.address),
+                    ctl::ObjectKey::NetworkIps(request.nwid)};
+  command.actor.kind = schema::ActorKind::Node;
+  command.actor.id = state::AddressHex(request.address);
+  command.actor.source = request.physical_address;
+  command.decide = [request, outcome](const state::State& state,
+                                      ctl::CommandContext& ctx) -> absl::Status {
+    *outcome = JoinOutcome();
+    const state::Network* network = state.FindNetwork(request.nwid);
+    if (network == nullptr) return absl::OkStatus();  // kNotFound
+    const state::Member* member = state.FindMember(request.nwid, request.address);
+    if (member != nullptr && member->has_identity &&
+        member->identity_public != request.identity_public) {
+      outcome->verdict = JoinVerdict::kDenied;  // someone else's address
+      return absl::OkStatus();
+    }
+    if (member == nullptr && network->members.size() >= kNetworkMembersMax) {
+      return absl::ResourceExhaustedError("network has too many members");
+    }
+    if (member == nullptr || !member->has_identity) {
+      std::string identity = IdentityTextOf(request.address, request.identity_public);
+      ctx.Emit(schema::Body::MemberJoined, [&](flatbuffers::FlatBufferBuilder& b) {
+        auto meta = schema::CreateRequestMetadataDirect(
+            b, request.protocol_version, request.version_major, request.version_minor,
+            request.version_revision, request.os_arch.c_str(),
+            request.physical_address.c_str());
+        return schema::CreateMemberJoinedDirect(b, request.nwid, request.address,
+                                                identity.c_str(), meta)
+            .Union();
+      });
+      outcome->joined = true;
+    }
+    bool authorized = member != nullptr && member->config.authorized;
+    if (!authorized) {
+      if (network->config.private_network) {
+        outcome->verdict = JoinVerdict::kDenied;
+        return absl::OkStatus();
+      }
+      ctx.Emit(schema::Body::MemberAuthorized, [&](flatbuffers::FlatBufferBuilder& b) {
+        return schema::CreateMemberAuthorizedDirect(b, request.nwid, request.address, "public")
+            .Union();
+      });
+      outcome->authorized_now = true;
+    }
+    if (std::optional<net::IpAddress> ip = PoolAddress(*network, member, request.address)) {
+      std::string text = ip->ToString();
+      ctx.Emit(schema::Body::IpAssigned, [&](flatbuffers::FlatBufferBuilder& b) {
+        return schema::CreateIpAssignedDirect(b, request.nwid, request.address, text.c_str())
+            .Union();
+      });
+      outcome->assigned_ip = text;
+    }
+    outcome->verdict = JoinVerdict::kAuthorized;
+    return absl::OkStatus();
+  };
+  return command;
+}
+
+}  // namespace almanac::commands

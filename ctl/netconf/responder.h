@@ -1,0 +1,172 @@
+// The VL1 peer engine of Almanac's netconf side: datagrams in, datagrams out. It keeps a
+// key per peer (Agree once per identity, after the identity's address was checked once
+// with Validate), answers HELLO with OK(HELLO) advertising protocol 11 (so 1.14 nodes use
+// suites 0/1 with us), asks its roots (WHOIS) about unknown sources while holding a few of
+// their packets, answers packets relayed through a root to the physical source they came
+// from (the root), HELLOs its roots at start and every kRootHelloInterval, reassembles
+// fragments, and answers NETWORK_CONFIG_REQUEST (shared/docs/zerotier-protocol.md §2-§5):
+//   unknown network -> ERROR OBJ_NOT_FOUND; decisions through the sequencer with
+//   commands::JoinCommand (MemberJoined / MemberAuthorized "public" / IpAssigned are
+//   durable before the node hears anything); denied -> ERROR NETWORK_ACCESS_DENIED;
+//   authorized -> OK(NETWORK_CONFIG_REQUEST) with the signed config chunks.
+// At most one answered request per second per (member, network); extra ones are dropped.
+// When the journal changes a network or member, every member of that network seen in the
+// last kPushRecentWindow gets a NETWORK_CONFIG push (or ERROR NETWORK_ACCESS_DENIED if it
+// lost its authorization) on the next Tick.
+// Everything dropped is counted (counters(), for /metrics).
+//
+// Thread safety: Receive and Tick must be called from one thread (the UDP loop). The
+// sequencer listener registered by the constructor only touches a mutex-guarded queue.
+// counters() may be called from any thread.
+#ifndef ALMANAC_CTL_NETCONF_RESPONDER_H_
+#define ALMANAC_CTL_NETCONF_RESPONDER_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "ctl/netconf/config_encoder.h"
+#include "ctl/sequencer.h"
+#include "ctl/zt/fragment.h"
+#include "ctl/zt/identity.h"
+#include "ctl/zt/inet_address.h"
+#include "ctl/zt/packet.h"
+#include "ctl/zt/planet.h"
+
+namespace almanac::netconf {
+
+struct Datagram {
+  zt::InetAddress to;
+  std::string bytes;
+};
+
+// What a request told us about a member, for ctl/telemetry.h (the integrator wires it to
+// Telemetry::Record). Called on the receive thread.
+using TelemetrySink = std::function<void(uint64_t nwid, uint64_t address, int64_t now_ms,
+                                         const std::string& physical_address,
+                                         const RequestMetadata& metadata)>;
+
+struct ResponderOptions {
+  zt::Identity identity;      // the controller's, with its secret
+  zt::World planet;           // roots to HELLO and WHOIS; may have no roots
+  TelemetrySink telemetry;    // may be empty
+};
+
+struct ResponderCounters {
+  uint64_t datagrams = 0;
+  uint64_t runts = 0;              // shorter than a fragment or packet (from reassembly)
+  uint64_t fragments_dropped = 0;  // other reassembly drops
+  uint64_t malformed = 0;          // parse failures, bad LZ4, wrong identity in HELLO
+  uint64_t bad_mac = 0;
+  uint64_t replayed = 0;
+  uint64_t not_for_us = 0;         // destination is not this controller
+  uint64_t unsupported_cipher = 0;  // suite 2 or 3
+  uint64_t identity_invalid = 0;   // failed the address derivation check
+  uint64_t whois_queued = 0;
+  uint64_t whois_dropped = 0;      // queue full, or no answer in time
+  uint64_t rate_limited = 0;
+  uint64_t requests = 0;
+  uint64_t answered_config = 0;
+  uint64_t answered_denied = 0;
+  uint64_t answered_not_found = 0;
+  uint64_t pushes = 0;
+  uint64_t internal_errors = 0;    // a config that could not be built, a refused command
+};
+
+class Responder {
+ public:
+  // Registers a listener on `sequencer`: construct before the sequencer's first Submit.
+  // The sequencer must outlive the responder.
+  Responder(ResponderOptions options, ctl::Sequencer* sequencer);
+  Responder(const Responder&) = delete;
+  Responder& operator=(const Responder&) = delete;
+
+  // One UDP payload from `from` at `now`; returns what to send. May block on the
+  // sequencer (a join's events are made durable before the node is answered).
+  std::vector<Datagram> Receive(std::string_view bytes, const zt::InetAddress& from,
+                                absl::Time now);
+
+  // Periodic work: HELLO the roots when due, expire held packets, send pushes queued by the
+  // sequencer listener. Call at least every few hundred ms.
+  std::vector<Datagram> Tick(absl::Time now);
+
+  ResponderCounters counters() const;
+  uint64_t address() const { return options_.identity.address(); }
+
+ private:
+  struct Peer {
+    zt::Identity identity;
+    zt::Key48 key{};
+    std::array<uint64_t, 64> recent_ids{};  // replay window
+    size_t recent_next = 0;
+  };
+  struct Held {
+    std::string packet;
+    zt::InetAddress from;
+    absl::Time time;
+  };
+  struct Recent {  // a member that asked lately: push target
+    zt::InetAddress path;
+    absl::Time last_seen;
+    uint64_t request_id = 0;
+    RequestMetadata metadata;
+  };
+  using MemberKey = std::pair<uint64_t, uint64_t>;  // (nwid, address)
+
+  void HandlePacket(std::string packet, const zt::InetAddress& from, absl::Time now,
+                    std::vector<Datagram>& out);
+  void HandleHello(std::string& packet, const zt::InetAddress& from, std::vector<Datagram>& out);
+  void HandleRequest(const Peer& peer, uint64_t packet_id, std::string_view payload,
+                     const zt::InetAddress& from, absl::Time now, std::vector<Datagram>& out);
+  void HandleOk(const Peer& peer, std::string_view payload, absl::Time now,
+                std::vector<Datagram>& out);
+  Peer* AddPeer(const zt::Identity& identity);
+  bool SeenBefore(Peer& peer, uint64_t packet_id);
+  void Hold(uint64_t address, std::string packet, const zt::InetAddress& from, absl::Time now,
+            std::vector<Datagram>& out);
+  void Send(const Peer& peer, zt::Verb verb, std::string_view payload,
+            const zt::InetAddress& to, std::vector<Datagram>& out);
+  void SendError(const Peer& peer, uint64_t in_re, zt::ErrorCode code, uint64_t nwid,
+                 const zt::InetAddress& to, std::vector<Datagram>& out);
+  // The config chunks for a member, or an empty vector when it cannot be built.
+  std::vector<std::string> ConfigChunks(uint64_t nwid, uint64_t address,
+                                        const RequestMetadata& metadata, absl::Time now,
+                                        bool* authorized);
+  bool RateLimited(const MemberKey& key, absl::Time now);
+  void RememberRecent(const MemberKey& key, Recent recent);
+  void PushTo(const MemberKey& key, const Recent& recent, absl::Time now,
+              std::vector<Datagram>& out);
+  void OnApplied(const std::vector<ctl::AppliedRecord>& records);
+  void Count(uint64_t ResponderCounters::*field) {
+    absl::MutexLock lock(&counters_mu_);
+    ++(counters_.*field);
+  }
+
+  const ResponderOptions options_;
+  ctl::Sequencer* const sequencer_;
+  zt::Reassembler reassembler_;
+  absl::flat_hash_map<uint64_t, Peer> peers_;
+  std::vector<uint64_t> root_addresses_;
+  absl::flat_hash_map<uint64_t, std::vector<Held>> held_;
+  size_t held_count_ = 0;
+  absl::flat_hash_map<MemberKey, absl::Time> last_answer_;
+  absl::flat_hash_map<MemberKey, Recent> recent_;
+  absl::Time next_root_hello_ = absl::InfinitePast();
+
+  mutable absl::Mutex counters_mu_;
+  ResponderCounters counters_ ABSL_GUARDED_BY(counters_mu_);
+
+  absl::Mutex push_mu_;
+  absl::flat_hash_set<uint64_t> push_networks_ ABSL_GUARDED_BY(push_mu_);
+};
+
+}  // namespace almanac::netconf
+
+#endif  // ALMANAC_CTL_NETCONF_RESPONDER_H_

@@ -1,0 +1,226 @@
+// Responder: NETWORK_CONFIG_REQUEST, pushes and periodic work (the VL1 side is in
+// responder.cc).
+#include <sodium.h>
+
+#include <memory>
+
+#include "ctl/commands/join_commands.h"
+#include "ctl/netconf/chunk.h"
+#include "ctl/netconf/hello.h"
+#include "ctl/netconf/limits.h"
+#include "ctl/netconf/responder.h"
+#include "ctl/zt/dictionary.h"
+#include "ctl/zt/messages.h"
+#include "ctl/zt/wire.h"
+#include "schemas/events_generated.h"
+
+namespace almanac::netconf {
+namespace {
+
+#define COUNT(field) Count(&ResponderCounters::field)
+
+uint64_t NonZeroRandom() {
+  uint64_t v = 0;
+  while (v == 0) randombytes_buf(&v, sizeof(v));
+  return v;
+}
+
+}  // namespace
+
+void Responder::HandleRequest(const Peer& peer, uint64_t packet_id, std::string_view payload,
+                              const zt::InetAddress& from, absl::Time now,
+                              std::vector<Datagram>& out) {
+  auto request = zt::ParseConfigRequest(payload);
+  if (!request.ok()) return COUNT(malformed);
+  auto dict = zt::Dictionary::Parse(request->metadata);
+  if (!dict.ok()) return COUNT(malformed);
+  COUNT(requests);
+  const uint64_t nwid = request->network_id;
+  const uint64_t member = peer.identity.address();
+  MemberKey key{nwid, member};
+  if (RateLimited(key, now)) return COUNT(rate_limited);
+  RequestMetadata metadata = ParseRequestMetadata(*dict);
+  if (options_.telemetry) {
+    options_.telemetry(nwid, member, absl::ToUnixMillis(now), from.ToString(), metadata);
+  }
+  // Networks of other controllers do not exist here, whatever the state holds.
+  if ((nwid >> 24) != address()) {
+    COUNT(answered_not_found);
+    return SendError(peer, packet_id, zt::ErrorCode::kObjNotFound, nwid, from, out);
+  }
+  commands::JoinRequest join;
+  join.nwid = nwid;
+  join.address = member;
+  join.identity_public = peer.identity.public_key();
+  join.protocol_version = metadata.protocol_version;
+  join.version_major = metadata.version_major;
+  join.version_minor = metadata.version_minor;
+  join.version_revision = metadata.version_revision;
+  join.os_arch = metadata.os_arch;
+  join.physical_address = from.ToString();
+  auto outcome = std::make_shared<commands::JoinOutcome>();
+  auto committed = sequencer_->Submit(commands::JoinCommand(join, outcome));
+  if (!committed.ok()) return COUNT(internal_errors);  // the node retries in 60 s
+  RememberRecent(key, Recent{from, now, packet_id, metadata});
+  switch (outcome->verdict) {
+    case commands::JoinVerdict::kNotFound:
+      COUNT(answered_not_found);
+      return SendError(peer, packet_id, zt::ErrorCode::kObjNotFound, nwid, from, out);
+    case commands::JoinVerdict::kDenied:
+      COUNT(answered_denied);
+      return SendError(peer, packet_id, zt::ErrorCode::kNetworkAccessDenied, nwid, from, out);
+    case commands::JoinVerdict::kAuthorized:
+      break;
+  }
+  bool authorized = false;
+  std::vector<std::string> chunks = ConfigChunks(nwid, member, metadata, now, &authorized);
+  if (!authorized) {  // deauthorized between the decision and now
+    COUNT(answered_denied);
+    return SendError(peer, packet_id, zt::ErrorCode::kNetworkAccessDenied, nwid, from, out);
+  }
+  if (chunks.empty()) return COUNT(internal_errors);
+  for (const std::string& p : OkConfigPayloads(packet_id, chunks)) {
+    Send(peer, zt::Verb::kOk, p, from, out);
+  }
+  COUNT(answered_config);
+}
+
+std::vector<std::string> Responder::ConfigChunks(uint64_t nwid, uint64_t address,
+                                                 const RequestMetadata& metadata,
+                                                 absl::Time now, bool* authorized) {
+  *authorized = false;
+  auto dict = sequencer_->Read([&](const state::State& s) -> absl::StatusOr<zt::Dictionary> {
+    const state::Network* network = s.FindNetwork(nwid);
+    const state::Member* member = s.FindMember(nwid, address);
+    if (network == nullptr || member == nullptr || !member->config.authorized) {
+      return absl::PermissionDeniedError("not authorized");
+    }
+    *authorized = true;
+    return BuildConfigDictionary(
+        ConfigInput{network, member, &options_.identity, absl::ToUnixMillis(now), metadata});
+  });
+  if (!dict.ok()) return {};
+  auto chunks = SignChunks(nwid, dict->Encode(), NonZeroRandom(), options_.identity);
+  if (!chunks.ok()) return {};
+  return *std::move(chunks);
+}
+
+bool Responder::RateLimited(const MemberKey& key, absl::Time now) {
+  auto it = last_answer_.find(key);
+  if (it != last_answer_.end() && now - it->second < kRateLimitInterval) return true;
+  if (it == last_answer_.end() && last_answer_.size() >= kRateLimitEntriesMax) {
+    // Entries older than the interval no longer limit anything: drop them to make room.
+    absl::erase_if(last_answer_,
+                   [now](const auto& e) { return now - e.second >= kRateLimitInterval; });
+    if (last_answer_.size() >= kRateLimitEntriesMax) return true;  // a flood: fail closed
+  }
+  last_answer_[key] = now;
+  return false;
+}
+
+void Responder::RememberRecent(const MemberKey& key, Recent recent) {
+  if (!recent_.contains(key) && recent_.size() >= kRecentMembersMax) {
+    absl::Time now = recent.last_seen;
+    absl::erase_if(recent_,
+                   [now](const auto& e) { return now - e.second.last_seen > kPushRecentWindow; });
+    if (recent_.size() >= kRecentMembersMax) return;  // not pushed; it re-asks in 60 s
+  }
+  recent_[key] = std::move(recent);
+}
+
+void Responder::PushTo(const MemberKey& key, const Recent& recent, absl::Time now,
+                       std::vector<Datagram>& out) {
+  auto peer = peers_.find(key.second);
+  if (peer == peers_.end()) return;
+  bool authorized = false;
+  std::vector<std::string> chunks = ConfigChunks(key.first, key.second, recent.metadata, now,
+                                                 &authorized);
+  if (!authorized) {
+    // ZeroTier tells a member it lost access with ERROR NETWORK_ACCESS_DENIED.
+    SendError(peer->second, recent.request_id, zt::ErrorCode::kNetworkAccessDenied, key.first,
+              recent.path, out);
+  } else {
+    for (const std::string& chunk : chunks) {
+      Send(peer->second, zt::Verb::kNetworkConfig, chunk, recent.path, out);
+    }
+  }
+  COUNT(pushes);
+}
+
+void Responder::OnApplied(const std::vector<ctl::AppliedRecord>& records) {
+  // Runs on the sequencer thread: only note which networks changed.
+  absl::MutexLock lock(&push_mu_);
+  for (const ctl::AppliedRecord& applied : records) {
+    const auto* record = flatbuffers::GetRoot<schema::Record>(applied.bytes.data());
+    // A member's own join is answered directly; everything else that touches a network
+    // may change what its members must hear.
+    if (record->actor() != nullptr && record->actor()->kind() == schema::ActorKind::Node) {
+      continue;
+    }
+    uint64_t nwid = 0;
+    switch (record->body_type()) {
+      case schema::Body::NetworkChanged: nwid = record->body_as_NetworkChanged()->nwid(); break;
+      case schema::Body::NetworkDeleted: nwid = record->body_as_NetworkDeleted()->nwid(); break;
+      case schema::Body::MemberAuthorized: nwid = record->body_as_MemberAuthorized()->nwid(); break;
+      case schema::Body::MemberDeauthorized:
+        nwid = record->body_as_MemberDeauthorized()->nwid();
+        break;
+      case schema::Body::MemberChanged: nwid = record->body_as_MemberChanged()->nwid(); break;
+      case schema::Body::MemberDeleted: nwid = record->body_as_MemberDeleted()->nwid(); break;
+      case schema::Body::IpAssigned: nwid = record->body_as_IpAssigned()->nwid(); break;
+      case schema::Body::IpReleased: nwid = record->body_as_IpReleased()->nwid(); break;
+      default: continue;
+    }
+    push_networks_.insert(nwid);
+  }
+}
+
+std::vector<Datagram> Responder::Tick(absl::Time now) {
+  std::vector<Datagram> out;
+  if (now >= next_root_hello_) {
+    next_root_hello_ = now + kRootHelloInterval;
+    for (uint64_t root : root_addresses_) {
+      const Peer& r = peers_.at(root);
+      for (const zt::WorldRoot& w : options_.planet.roots) {
+        if (w.identity.address != root) continue;
+        for (const zt::InetAddress& endpoint : w.endpoints) {
+          auto hello = BuildHelloPacket(zt::RandomPacketId(), options_.identity, root, endpoint,
+                                        kAlmanacVersion, absl::ToUnixMillis(now),
+                                        options_.planet.id, options_.planet.timestamp, r.key);
+          if (hello.ok()) out.push_back(Datagram{endpoint, std::move(*hello)});
+        }
+      }
+    }
+  }
+  // Held packets whose WHOIS got no answer in time are dropped.
+  for (auto it = held_.begin(); it != held_.end();) {
+    auto& list = it->second;
+    size_t before = list.size();
+    list.erase(std::remove_if(list.begin(), list.end(),
+                              [now](const Held& h) { return now - h.time > kWhoisTimeout; }),
+               list.end());
+    held_count_ -= before - list.size();
+    {
+      absl::MutexLock lock(&counters_mu_);
+      counters_.whois_dropped += before - list.size();
+    }
+    if (list.empty()) {
+      held_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  absl::flat_hash_set<uint64_t> networks;
+  {
+    absl::MutexLock lock(&push_mu_);
+    networks.swap(push_networks_);
+  }
+  if (networks.empty()) return out;
+  for (const auto& [key, recent] : recent_) {
+    if (!networks.contains(key.first) || now - recent.last_seen > kPushRecentWindow) continue;
+    PushTo(key, recent, now, out);
+  }
+  return out;
+}
+
+}  // namespace almanac::netconf

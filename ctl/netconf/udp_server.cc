@@ -1,0 +1,115 @@
+#include "ctl/netconf/udp_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "ctl/zt/limits.h"
+
+namespace almanac::netconf {
+namespace {
+
+constexpr int kPollTimeoutMs = 100;
+
+zt::InetAddress FromSockaddr(const sockaddr_in& sa) {
+  const uint8_t* ip = reinterpret_cast<const uint8_t*>(&sa.sin_addr.s_addr);
+  return zt::InetAddress::Ipv4(ip[0], ip[1], ip[2], ip[3], ntohs(sa.sin_port));
+}
+
+absl::StatusOr<zt::World> LoadPlanet(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read planet ", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  auto world = zt::ParseWorld(buffer.str());
+  if (!world.ok()) return world.status();
+  if (absl::Status s = zt::VerifyWorld(*world, world->update_signing_key); !s.ok()) return s;
+  return world;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<UdpServer>> StartNetconf(const NetconfOptions& options,
+                                                        ctl::Sequencer* sequencer,
+                                                        const zt::Identity& identity) {
+  ALMANAC_CHECK(identity.has_secret());
+  size_t colon = options.listen.rfind(':');
+  uint32_t port = 0;
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  if (colon == std::string::npos ||
+      inet_pton(AF_INET, options.listen.substr(0, colon).c_str(), &sa.sin_addr) != 1 ||
+      !absl::SimpleAtoi(options.listen.substr(colon + 1), &port) || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("bad --zt-listen: ", options.listen));
+  }
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  ResponderOptions responder_options;
+  responder_options.identity = identity;
+  responder_options.telemetry = options.telemetry;
+  if (!options.planet_path.empty()) {
+    auto planet = LoadPlanet(options.planet_path);
+    if (!planet.ok()) return planet.status();
+    responder_options.planet = *std::move(planet);
+  }
+  std::unique_ptr<UdpServer> server(new UdpServer());
+  server->fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (server->fd_ < 0 || bind(server->fd_, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot bind ", options.listen, ": ",
+                                               std::strerror(errno)));
+  }
+  socklen_t len = sizeof(sa);
+  getsockname(server->fd_, reinterpret_cast<sockaddr*>(&sa), &len);
+  server->port_ = ntohs(sa.sin_port);
+  server->clock_ = options.clock ? options.clock : [] { return absl::Now(); };
+  server->responder_ = std::make_unique<Responder>(std::move(responder_options), sequencer);
+  server->thread_ = std::thread([s = server.get()] { s->Run(); });
+  return server;
+}
+
+UdpServer::~UdpServer() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+  if (fd_ >= 0) close(fd_);
+}
+
+void UdpServer::Run() {
+  std::string buffer(zt::kDatagramBytesMax + 1, '\0');
+  auto send_all = [this](const std::vector<Datagram>& out) {
+    for (const Datagram& d : out) {
+      if (d.to.family != zt::InetAddress::Family::kIpv4) continue;  // IPv6: not yet
+      sockaddr_in to{};
+      to.sin_family = AF_INET;
+      std::memcpy(&to.sin_addr.s_addr, d.to.bytes.data(), 4);
+      to.sin_port = htons(d.to.port);
+      // A failed send is like a lost datagram: the node asks again.
+      (void)sendto(fd_, d.bytes.data(), d.bytes.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                   sizeof(to));
+    }
+  };
+  while (!stopping_) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, kPollTimeoutMs) > 0 && (p.revents & POLLIN)) {
+      sockaddr_in from{};
+      socklen_t len = sizeof(from);
+      ssize_t n = recvfrom(fd_, buffer.data(), buffer.size(), 0,
+                           reinterpret_cast<sockaddr*>(&from), &len);
+      if (n >= 0 && from.sin_family == AF_INET) {
+        send_all(responder_->Receive(std::string_view(buffer.data(), static_cast<size_t>(n)),
+                                     FromSockaddr(from), clock_()));
+      }
+    }
+    send_all(responder_->Tick(clock_()));
+  }
+}
+
+}  // namespace almanac::netconf
