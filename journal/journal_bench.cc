@@ -8,7 +8,7 @@
 //   3. replay speed over --replay_records records: Journal::Open's full chain
 //      verification, and Read + verify in kReadRecordsMax pieces.
 // Targets (issue): 64 writers >= 20x the raw fdatasync rate; replay >= 1,000,000/s.
-// Build with -c opt. Usage: journal_bench [--dir=/var/tmp/x] [--seconds=3]
+// Build with -c opt. Usage: almanac-bench journal [--dir=/var/tmp/x] [--seconds=3]
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "journal/journal.h"
+#include "journal/journal_bench.h"
 #include "journal/journal_testing.h"
 #include "journal/limits.h"
 #include "journal/record.h"
@@ -164,24 +165,25 @@ void Replay(const std::string& dir, uint64_t records) {
 }
 
 }  // namespace
-}  // namespace almanac::journal
 
-int main(int argc, char** argv) {
+int RunJournalBench(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   std::string dir = absl::GetFlag(FLAGS_dir);
   const bool owned = dir.empty();
   if (owned) dir = "/var/tmp/almanac-journal-bench-" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
   const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
-  const double raw = almanac::journal::RawFdatasyncPerSecond(dir, duration);
+  const double raw = RawFdatasyncPerSecond(dir, duration);
   std::printf("raw write+fdatasync, 256 B each:  %10.0f /s\n", raw);
   for (int writers : {1, 16, 64}) {
-    almanac::journal::DurableAppends(dir + "/appends" + std::to_string(writers), writers,
+    DurableAppends(dir + "/appends" + std::to_string(writers), writers,
                                      duration);
   }
   std::printf("target: 64 writers >= 20x raw = %.0f /s\n", 20 * raw);
-  almanac::journal::CheckCosts();
-  almanac::journal::Replay(dir + "/replay", absl::GetFlag(FLAGS_replay_records));
+  CheckCosts();
+  Replay(dir + "/replay", absl::GetFlag(FLAGS_replay_records));
   if (owned) std::filesystem::remove_all(dir);
   return 0;
 }
+
+}  // namespace almanac::journal

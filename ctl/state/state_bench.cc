@@ -6,7 +6,7 @@
 // write (serialize + hash + fsync + rename), load (read + hash + verify + build the
 // State) and verify a snapshot.
 //
-// Usage: state_bench [members] [dir]   (dir defaults to $TMPDIR or /tmp)
+// Usage: almanac-bench state [members] [dir]   (dir defaults to $TMPDIR or /tmp)
 // Build with -c opt for meaningful figures.
 #include <unistd.h>
 
@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "ctl/state/snapshot.h"
+#include "ctl/state/state_bench.h"
 #include "ctl/state/test_records.h"
 
 namespace almanac::state {
@@ -102,9 +103,8 @@ int Run(size_t members, const std::string& dir) {
 }
 
 }  // namespace
-}  // namespace almanac::state
 
-int main(int argc, char** argv) {
+int RunStateBench(int argc, char** argv) {
   size_t members = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
   std::string dir;
   if (argc > 2) {
@@ -113,5 +113,7 @@ int main(int argc, char** argv) {
     const char* tmp = std::getenv("TMPDIR");
     dir = tmp != nullptr ? tmp : "/tmp";
   }
-  return almanac::state::Run(members, dir);
+  return Run(members, dir);
 }
+
+}  // namespace almanac::state

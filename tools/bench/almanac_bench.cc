@@ -1,0 +1,39 @@
+// almanac-bench: Almanac's benchmarks, each against the physical limit it is bounded by.
+// Each subcommand lives beside the code it measures; this file only dispatches.
+#include <cstdio>
+#include <cstring>
+
+#include "ctl/state/state_bench.h"
+#include "journal/journal_bench.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "almanac-bench: Almanac's benchmarks (build with -c opt).\n"
+    "\n"
+    "Usage: almanac-bench <benchmark> [arguments]\n"
+    "\n"
+    "Benchmarks:\n"
+    "  journal [--dir=D] [--seconds=S] [--replay_records=N]\n"
+    "          raw fdatasync rate of the disk; durable appends/s with 1, 16 and 64\n"
+    "          writers; replay (read + verify) records/s over N records\n"
+    "  state [members] [dir]\n"
+    "          resident memory per member and snapshot serialize/write/load times\n"
+    "          for N members (default 1,000,000)\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (std::strcmp(argv[1], "journal") == 0) {
+    return almanac::journal::RunJournalBench(argc - 1, argv + 1);
+  }
+  if (std::strcmp(argv[1], "state") == 0) {
+    return almanac::state::RunStateBench(argc - 1, argv + 1);
+  }
+  std::fprintf(stderr, "almanac-bench: unknown benchmark '%s' (see --help)\n", argv[1]);
+  return 2;
+}
