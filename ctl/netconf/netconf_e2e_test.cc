@@ -275,5 +275,48 @@ TEST_F(NetconfE2eTest, JoinDenyAuthorizeConfigDeauthorize) {
   EXPECT_FALSE(node.Receive(2).has_value());
 }
 
+
+// A public network authorizes on the first request (MemberAuthorized "public"), and a
+// request that arrives before the node's identity is known (no HELLO yet, no root to ask)
+// is held and answered once the HELLO brings the identity.
+TEST_F(NetconfE2eTest, PublicNetworkAndRequestBeforeHello) {
+  const uint64_t open_nwid = (controller_.address() << 24) | 0x42;
+  ASSERT_TRUE(Submit(schema::Body::NetworkCreated, [&](flatbuffers::FlatBufferBuilder& b) {
+    state::NetworkConfig c;
+    c.private_network = false;
+    return schema::CreateNetworkCreated(b, open_nwid, state::BuildNetworkConfig(b, c)).Union();
+  }).ok());
+  Node node(member_, controller_, server_->port());
+  node.SendRaw(node.Request(open_nwid));
+  EXPECT_TRUE(CounterReaches([](const ResponderCounters& c) { return c.whois_queued; }, 1));
+  EXPECT_FALSE(node.Receive(2).has_value());
+  node.SendRaw(node.Hello());
+  std::vector<zt::Verb> verbs;
+  for (int i = 0; i < 2; ++i) {
+    auto r = node.Receive();
+    ASSERT_TRUE(r.has_value());
+    verbs.push_back(r->verb);
+    if (r->verb == zt::Verb::kOk) {
+      auto ok = zt::ParseOk(r->payload);
+      ASSERT_TRUE(ok.ok());
+      if (ok->in_re_verb == zt::Verb::kNetworkConfigRequest) {
+        auto chunk = ParseChunk(ok->body);
+        ASSERT_TRUE(chunk.ok());
+        auto dict = zt::Dictionary::Parse(*AssembleChunks({*chunk}, controller_));
+        ASSERT_TRUE(dict.ok());
+        EXPECT_EQ(*dict->GetUint64("t"), 1u);
+        EXPECT_EQ(*dict->Get("R"), std::string("\x01\x00", 2));  // default rules: accept
+      }
+    }
+  }
+  EXPECT_EQ(verbs, (std::vector<zt::Verb>{zt::Verb::kOk, zt::Verb::kOk}));
+  EXPECT_TRUE(sequencer_->Read([&](const state::State& s) {
+    const state::Member* m = s.FindMember(open_nwid, member_.address());
+    return m != nullptr && m->config.authorized &&
+           m->last_authorized_credential_type == state::CredentialType::kPublic;
+  }));
+  EXPECT_EQ(server_->counters().answered_config, 1u);
+}
+
 }  // namespace
 }  // namespace almanac::netconf
