@@ -39,7 +39,8 @@ TEST(MetricsTest, SeriesAreBounded) {
   }
   EXPECT_EQ(registry.series(), kMetricSeriesMax);
   const std::string text = registry.Render();
-  EXPECT_NE(text.find("almanac_metrics_overflow_total 11\n"), std::string::npos) << text.substr(0, 300);
+  EXPECT_NE(text.find("almanac_metrics_overflow_total 11\n"), std::string::npos)
+      << text.substr(0, 300);
 }
 
 TEST(MetricsTest, NameValidation) {

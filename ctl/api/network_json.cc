@@ -38,7 +38,9 @@ absl::StatusOr<std::vector<state::Route>> ReadRoutes(const json& value) {
     if (!prefix.ok()) return FieldError(at + ".target", prefix.status().message());
     state::Route route{prefix->ToString(), ""};
     auto via = r.find("via");
-    if (via != r.end() && !via->is_null() && !(via->is_string() && via->get<std::string>().empty())) {
+    const bool no_via = via == r.end() || via->is_null() ||
+                        (via->is_string() && via->get<std::string>().empty());
+    if (!no_via) {
       absl::StatusOr<std::string> via_text = ReadIpText(*via, at + ".via");
       if (!via_text.ok()) return via_text.status();
       if (net::IpAddress::Parse(*via_text)->family() != prefix->family()) {
