@@ -55,7 +55,8 @@ class FakeController {
       for (const auto& [id, n] : networks_) ids.push_back(id);
       Reply(res, 200, ids);
     });
-    server_.Post("/controller/network", [this](const httplib::Request& req, httplib::Response& res) {
+    server_.Post("/controller/network",
+                 [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mu_);
       bodies_.push_back(req.body);
       const std::string id = "8056c2e21c00000" + std::to_string(++created_);

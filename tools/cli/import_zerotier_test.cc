@@ -242,7 +242,8 @@ TEST_F(ImportTest, BadFilesAreReportedWithPathAndReasonAndTheRestImported) {
     const std::string line = "almanac: rejected " + path + ": ";
     const size_t at = r.err.find(line);
     ASSERT_NE(at, std::string::npos) << r.err;
-    const std::string rest = r.err.substr(at + line.size(), r.err.find('\n', at) - at - line.size());
+    const size_t from = at + line.size();
+    const std::string rest = r.err.substr(from, r.err.find('\n', at) - from);
     EXPECT_NE(rest.find(reason), std::string::npos) << rest;
   };
   expect_rejected(bad_ip, "ipAssignments");

@@ -29,6 +29,14 @@ bool IdFromFileName(const std::string& name, size_t digits, uint64_t* id) {
   return absl::SimpleHexAtoi(hex, id);
 }
 
+bool IsJsonName(const std::string& name) {
+  return name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0;
+}
+
+absl::Status ListError(const fs::path& dir, const std::error_code& ec) {
+  return absl::InternalError(absl::StrCat("cannot list ", dir.string(), ": ", ec.message()));
+}
+
 absl::StatusOr<nlohmann::json> ReadJsonObject(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError("cannot be read");
@@ -143,11 +151,12 @@ absl::Status ReadMembers(const fs::path& dir, ImportedNetwork* network, size_t* 
                          ImportPlan* plan) {
   std::map<uint64_t, ImportedMember> members;
   std::error_code ec;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
+  // increment(ec), not range-for: a directory that fails mid-walk is a Status, not a throw.
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::directory_entry& entry = *it;
     const std::string name = entry.path().filename().string();
-    if (!entry.is_regular_file() || name.size() < 5 || name.substr(name.size() - 5) != ".json") {
-      continue;
-    }
+    std::error_code type_ec;
+    if (!entry.is_regular_file(type_ec) || !IsJsonName(name)) continue;
     uint64_t address = 0;
     if (!IdFromFileName(name, 10, &address)) {
       plan->rejected.push_back({entry.path().string(), "not named <10 hex digits>.json"});
@@ -165,7 +174,7 @@ absl::Status ReadMembers(const fs::path& dir, ImportedNetwork* network, size_t* 
     }
     members.emplace(address, std::move(*member));
   }
-  if (ec) return absl::InternalError(absl::StrCat("cannot list ", dir.string(), ": ", ec.message()));
+  if (ec) return ListError(dir, ec);
   // One IP per network belongs to one member; the later file (by address) is refused.
   std::map<std::string, uint64_t> owners;
   for (auto& [address, member] : members) {
@@ -210,13 +219,16 @@ absl::StatusOr<ImportPlan> ReadControllerDir(const std::string& controller_d,
   ImportPlan plan;
   std::map<uint64_t, fs::path> network_files;
   std::map<uint64_t, fs::path> member_dirs;
-  for (const fs::directory_entry& entry : fs::directory_iterator(root, ec)) {
+  for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::directory_entry& entry = *it;
     const std::string name = entry.path().filename().string();
     uint64_t nwid = 0;
-    if (entry.is_directory() && IsNetworkId(name) && absl::SimpleHexAtoi(name, &nwid)) {
-      if (fs::is_directory(entry.path() / "member")) member_dirs[nwid] = entry.path() / "member";
-    } else if (entry.is_regular_file() && name.size() > 5 &&
-               name.substr(name.size() - 5) == ".json") {
+    std::error_code type_ec;
+    if (entry.is_directory(type_ec) && IsNetworkId(name) && absl::SimpleHexAtoi(name, &nwid)) {
+      if (fs::is_directory(entry.path() / "member", type_ec)) {
+        member_dirs[nwid] = entry.path() / "member";
+      }
+    } else if (entry.is_regular_file(type_ec) && IsJsonName(name)) {
       if (!IdFromFileName(name, 16, &nwid)) {
         plan.rejected.push_back({entry.path().string(), "not named <16 hex digits>.json"});
       } else {
@@ -224,14 +236,15 @@ absl::StatusOr<ImportPlan> ReadControllerDir(const std::string& controller_d,
       }
     }
   }
-  if (ec) return absl::InternalError(absl::StrCat("cannot list ", root.string(), ": ", ec.message()));
+  if (ec) return ListError(root, ec);
   if (network_files.size() > kImportNetworksMax) {
     return absl::ResourceExhaustedError(
         absl::StrCat(network_files.size(), " networks, max ", kImportNetworksMax));
   }
   size_t total_members = 0;
   for (const auto& [nwid, path] : network_files) {
-    absl::StatusOr<ImportedNetwork> network = ReadNetwork(path.string(), nwid, controller_address);
+    absl::StatusOr<ImportedNetwork> network =
+        ReadNetwork(path.string(), nwid, controller_address);
     if (!network.ok()) {
       plan.rejected.push_back({path.string(), std::string(network.status().message())});
       continue;
@@ -252,9 +265,11 @@ absl::StatusOr<ImportPlan> ReadControllerDir(const std::string& controller_d,
                                 ? "its network file was rejected"
                                 : absl::StrCat("there is no network/", state::NetworkIdHex(nwid),
                                                ".json");
-    for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
-      if (entry.is_regular_file()) plan.rejected.push_back({entry.path().string(), why});
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      std::error_code type_ec;
+      if (it->is_regular_file(type_ec)) plan.rejected.push_back({it->path().string(), why});
     }
+    if (ec) return ListError(dir, ec);
   }
   return plan;
 }
