@@ -33,8 +33,12 @@ inline constexpr size_t kPeersMax = 65536;            // key cache entries (48 B
 inline constexpr size_t kWhoisWaitingPacketsMax = 256;  // packets held for an identity
 inline constexpr size_t kWhoisWaitingPerSourceMax = 4;
 inline constexpr absl::Duration kWhoisTimeout = absl::Seconds(5);
-inline constexpr size_t kValidateQueueMax = 256;        // identities awaiting Validate
-inline constexpr size_t kValidatePerSourceMax = 4;      // per physical source
+// Checking a new identity costs ~20 ms of memory-hard work on the receive thread. At most
+// this many per second (about a third of one core), and at most kValidatePerSourceMax of
+// them for one physical source, so a flood of made-up identities cannot starve known
+// members (whose keys are cached and need no check).
+inline constexpr size_t kValidatePerSecondMax = 16;
+inline constexpr size_t kValidatePerSourceMax = 4;
 inline constexpr size_t kRateLimitEntriesMax = 65536;  // (member, network) -> last answer
 inline constexpr absl::Duration kRateLimitInterval = absl::Seconds(1);
 inline constexpr size_t kRecentMembersMax = 65536;      // push targets

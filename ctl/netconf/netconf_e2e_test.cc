@@ -20,6 +20,7 @@
 #include "ctl/net/ip.h"
 #include "ctl/netconf/chunk.h"
 #include "ctl/netconf/hello.h"
+#include "ctl/netconf/limits.h"
 #include "ctl/netconf/udp_server.h"
 #include "ctl/sequencer.h"
 #include "ctl/state/convert.h"
@@ -316,6 +317,29 @@ TEST_F(NetconfE2eTest, PublicNetworkAndRequestBeforeHello) {
            m->last_authorized_credential_type == state::CredentialType::kPublic;
   }));
   EXPECT_EQ(server_->counters().answered_config, 1u);
+}
+
+
+// A flood of HELLOs with made-up identities from one source gets at most
+// kValidatePerSourceMax memory-hard checks; the rest are refused and counted, and a known
+// member is still answered.
+TEST_F(NetconfE2eTest, IdentityFloodIsThrottled) {
+  Node node(member_, controller_, server_->port());
+  node.SendRaw(node.Hello());
+  ASSERT_TRUE(node.Receive().has_value());
+  for (int i = 0; i < 10; ++i) {
+    std::string hello = node.Hello();
+    hello[13] ^= static_cast<char>(i + 1);  // another source address: an unknown identity
+    hello[8 + 20 + 1 + 1 + 1 + 2 + 8] ^= static_cast<char>(i + 1);  // and its address field
+    node.SendRaw(hello);
+  }
+  EXPECT_TRUE(CounterReaches(
+      [](const ResponderCounters& c) { return c.validate_throttled + c.identity_invalid; }, 10));
+  EXPECT_LE(server_->counters().identity_invalid, kValidatePerSourceMax);
+  node.SendRaw(node.Hello());
+  auto r = node.Receive();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->verb, zt::Verb::kOk);
 }
 
 }  // namespace

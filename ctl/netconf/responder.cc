@@ -63,7 +63,7 @@ void Responder::HandlePacket(std::string packet, const zt::InetAddress& from, ab
   if (!header.ok()) return COUNT(malformed);
   if (header->destination != address()) return COUNT(not_for_us);  // not a relay
   if (header->cipher() == 0 && zt::PacketVerb(packet) == zt::Verb::kHello) {
-    return HandleHello(packet, from, out);
+    return HandleHello(packet, from, now, out);
   }
   auto it = peers_.find(header->source);
   if (it == peers_.end()) return Hold(header->source, std::move(packet), from, now, out);
@@ -86,7 +86,7 @@ void Responder::HandlePacket(std::string packet, const zt::InetAddress& from, ab
   }
 }
 
-void Responder::HandleHello(std::string& packet, const zt::InetAddress& from,
+void Responder::HandleHello(std::string& packet, const zt::InetAddress& from, absl::Time now,
                             std::vector<Datagram>& out) {
   auto hello = zt::ParseHello(packet);
   auto header = zt::ParseHeader(packet);
@@ -100,6 +100,7 @@ void Responder::HandleHello(std::string& packet, const zt::InetAddress& from,
     }
     peer = &it->second;
   } else {
+    if (!ValidateBudget(from, now)) return COUNT(validate_throttled);
     std::string binary = hello->identity.Serialize();
     auto id = zt::Identity::FromBinary(
         absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(binary.data()), binary.size()),
@@ -140,6 +141,20 @@ Responder::Peer* Responder::AddPeer(const zt::Identity& identity) {
   peer.identity = identity;
   peer.key = *key;
   return &peer;
+}
+
+bool Responder::ValidateBudget(const zt::InetAddress& from, absl::Time now) {
+  if (now - validate_window_start_ >= absl::Seconds(1)) {
+    validate_window_start_ = now;
+    validate_count_ = 0;
+    validate_per_source_.clear();
+  }
+  if (validate_count_ >= kValidatePerSecondMax) return false;
+  size_t& mine = validate_per_source_[from.ToString()];
+  if (mine >= kValidatePerSourceMax) return false;
+  ++mine;
+  ++validate_count_;
+  return true;
 }
 
 bool Responder::SeenBefore(Peer& peer, uint64_t packet_id) {
@@ -196,6 +211,11 @@ void Responder::HandleOk(const Peer& peer, std::string_view payload, absl::Time 
     if (!held) continue;
     held_count_ -= held.mapped().size();
     if (!peers_.contains(id->address())) {
+      // Charged to where the held packets came from (for relayed ones, the root).
+      if (held.mapped().empty() || !ValidateBudget(held.mapped()[0].from, now)) {
+        COUNT(validate_throttled);
+        continue;
+      }
       if (!id->Validate().ok()) {
         COUNT(identity_invalid);
         continue;

@@ -69,6 +69,7 @@ struct ResponderCounters {
   uint64_t not_for_us = 0;         // destination is not this controller
   uint64_t unsupported_cipher = 0;  // suite 2 or 3
   uint64_t identity_invalid = 0;   // failed the address derivation check
+  uint64_t validate_throttled = 0;  // new identities refused for lack of budget
   uint64_t whois_queued = 0;
   uint64_t whois_dropped = 0;      // queue full, or no answer in time
   uint64_t rate_limited = 0;
@@ -122,7 +123,10 @@ class Responder {
 
   void HandlePacket(std::string packet, const zt::InetAddress& from, absl::Time now,
                     std::vector<Datagram>& out);
-  void HandleHello(std::string& packet, const zt::InetAddress& from, std::vector<Datagram>& out);
+  void HandleHello(std::string& packet, const zt::InetAddress& from, absl::Time now,
+                   std::vector<Datagram>& out);
+  // Whether a new identity from `from` may be checked now (budget above).
+  bool ValidateBudget(const zt::InetAddress& from, absl::Time now);
   void HandleRequest(const Peer& peer, uint64_t packet_id, std::string_view payload,
                      const zt::InetAddress& from, absl::Time now, std::vector<Datagram>& out);
   void HandleOk(const Peer& peer, std::string_view payload, absl::Time now,
@@ -159,6 +163,9 @@ class Responder {
   absl::flat_hash_map<MemberKey, absl::Time> last_answer_;
   absl::flat_hash_map<MemberKey, Recent> recent_;
   absl::Time next_root_hello_ = absl::InfinitePast();
+  absl::Time validate_window_start_ = absl::InfinitePast();
+  size_t validate_count_ = 0;
+  absl::flat_hash_map<std::string, size_t> validate_per_source_;  // <= kValidatePerSecondMax
 
   mutable absl::Mutex counters_mu_;
   ResponderCounters counters_ ABSL_GUARDED_BY(counters_mu_);
