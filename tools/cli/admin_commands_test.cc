@@ -306,6 +306,19 @@ TEST_F(AdminCommandsTest, NetworkSetChangesAnExistingNetworkOnly) {
   EXPECT_EQ(nothing.code, 2);
 }
 
+TEST_F(AdminCommandsTest, FieldValuesAreJsonWhenTheyParseElseStrings) {
+  fake_.AddNetwork(kNwid, "n");
+  Outcome r = Run(RunNetworkCommand, {"set", kNwid, R"(name="2024")", "mtu=1400", "a.b.c=null",
+                                      "rulesSource=drop not ethertype ipv4;", "empty="});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(json::parse(fake_.last_body()),
+            json::parse(R"({"name":"2024","mtu":1400,"a":{"b":{"c":null}},
+                            "rulesSource":"drop not ethertype ipv4;","empty":""})"));
+  Outcome bad = Run(RunNetworkCommand, {"set", kNwid, "=x"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_EQ(bad.err, "almanac: empty field name in '=x' (see 'almanac network set --help')\n");
+}
+
 TEST_F(AdminCommandsTest, NetworkSetReportsTheControllersRefusal) {
   fake_.AddNetwork(kNwid, "n");
   Outcome r = Run(RunNetworkCommand, {"set", kNwid, "mtu=100"});

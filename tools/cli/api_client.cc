@@ -165,7 +165,9 @@ absl::StatusOr<ApiReply> ApiClient::Get(const std::string& path) {
 }
 
 absl::StatusOr<ApiReply> ApiClient::Post(const std::string& path, const nlohmann::json& body) {
-  httplib::Result result = client_->Post(path.c_str(), body.dump(), "application/json");
+  // replace: a field=value word that is not UTF-8 must not throw out of dump().
+  const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  httplib::Result result = client_->Post(path.c_str(), text, "application/json");
   if (!result) return TransportError(static_cast<int>(result.error()));
   return ToReply(result);
 }

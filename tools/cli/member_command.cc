@@ -43,7 +43,8 @@ const std::map<std::string, std::string>& SubcommandHelp() {
        "Deauthorizes an existing member.\n"},
       {"set",
        "Usage: almanac member set <nwid> <address> field=value... [--json]\n"
-       "Changes an existing member. A value is JSON when it parses, else a string:\n"
+       "Changes an existing member. A value is JSON when it parses, else a string (quote\n"
+       "a string that looks like JSON: name='\"2024\"'):\n"
        "  almanac member set 949cb95e9d7ceef9 73d8c8d12f name=laptop \\\n"
        "      'ipAssignments=[\"10.147.20.5\"]' noAutoAssignIps=true\n"},
       {"delete",

@@ -33,7 +33,8 @@ const std::map<std::string, std::string>& SubcommandHelp() {
        "Usage: almanac network create [--name N] [field=value...] [--json]\n"
        "Creates a network with a random id and prints the id. Fields are the ZeroTier\n"
        "API's (name, private, mtu, routes, ipAssignmentPools, v4AssignMode, rules, ...);\n"
-       "a value is JSON when it parses, else a string:\n"
+       "a value is JSON when it parses, else a string (quote a string that looks like\n"
+       "JSON: name='\"2024\"'):\n"
        "  almanac network create --name office private=false \\\n"
        "      'routes=[{\"target\":\"10.0.0.0/24\"}]' v4AssignMode.zt=true\n"},
       {"show",
