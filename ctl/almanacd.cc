@@ -3,11 +3,14 @@
 // Opens (or creates) a controller home, serves the ZeroTier controller JSON API, and
 // runs until SIGINT or SIGTERM. See `almanacd --help`.
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
+#include <algorithm>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -17,6 +20,7 @@
 #include "ctl/api/api_server.h"
 #include "ctl/controller.h"
 #include "ctl/home.h"
+#include "ctl/netconf/udp_server.h"
 #include "ctl/telemetry.h"
 
 ABSL_FLAG(std::string, home, almanac::ctl::kDefaultHome,
@@ -25,6 +29,12 @@ ABSL_FLAG(std::string, home, almanac::ctl::kDefaultHome,
 ABSL_FLAG(std::string, api_listen, "127.0.0.1:9993",
           "host:port for the admin JSON API (ZeroTier's controller API). Port 0 picks a "
           "free port; the address is written to <home>/api.address.");
+ABSL_FLAG(std::string, zt_listen, "0.0.0.0:9993",
+          "IPv4 host:port for the ZeroTier wire protocol (UDP), where nodes ask for their "
+          "network configs. Port 0 picks a free port.");
+ABSL_FLAG(std::string, planet, "",
+          "ZeroTier planet file naming the roots Almanac HELLOs (at start and every 60 s) "
+          "so nodes can reach it. Default: <home>/planet if it exists; none otherwise.");
 ABSL_FLAG(uint64_t, snapshot_every, 100000,
           "Write a state snapshot in the background every N journal records (0: never). "
           "Snapshots only speed up start; deleting them loses nothing.");
@@ -44,6 +54,23 @@ bool SplitHostPort(const std::string& text, std::string* host, int* port) {
   return true;
 }
 
+// Flags are documented with dashes (--api-listen), as ZeroTier users expect; Abseil
+// names them with underscores. Rewrites the name part of each "--flag-name[=value]".
+std::vector<char*> DashesToUnderscores(int argc, char** argv, std::vector<std::string>& store) {
+  store.assign(argv, argv + argc);
+  std::vector<char*> out;
+  for (std::string& arg : store) {
+    if (arg.rfind("--", 0) == 0) {
+      const size_t name_end = std::min(arg.find('='), arg.size());
+      for (size_t i = 2; i < name_end; ++i) {
+        if (arg[i] == '-') arg[i] = '_';
+      }
+    }
+    out.push_back(arg.data());
+  }
+  return out;
+}
+
 int Fail(const std::string& what, const absl::Status& status) {
   std::fprintf(stderr, "almanacd: %s: %s\n", what.c_str(), status.ToString().c_str());
   return 1;
@@ -54,12 +81,15 @@ int Fail(const std::string& what, const absl::Status& status) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "the Almanac ZeroTier network controller daemon.\n\n"
-      "Usage: almanacd [--home DIR] [--api-listen HOST:PORT] [--snapshot-every N]\n\n"
+      "Usage: almanacd [--home DIR] [--api-listen HOST:PORT] [--zt-listen HOST:PORT]\n"
+      "                [--planet FILE] [--snapshot-every N]\n\n"
       "On first start it creates DIR with a new controller identity (identity.secret,\n"
       "identity.public) and an admin token (authtoken.secret). Every change is written\n"
       "to the journal in DIR/journal before it is acknowledged. Stop with SIGINT or\n"
       "SIGTERM.");
-  absl::ParseCommandLine(argc, argv);
+  std::vector<std::string> arg_store;
+  std::vector<char*> args = DashesToUnderscores(argc, argv, arg_store);
+  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
 
   std::string api_host;
   int api_port = 0;
@@ -89,6 +119,27 @@ int main(int argc, char** argv) {
   almanac::ctl::Controller& c = **controller;
 
   almanac::ctl::Telemetry telemetry;
+  almanac::netconf::NetconfOptions zt_options;
+  zt_options.listen = absl::GetFlag(FLAGS_zt_listen);
+  zt_options.planet_path = absl::GetFlag(FLAGS_planet);
+  if (zt_options.planet_path.empty() && ::access((c.paths().dir + "/planet").c_str(), R_OK) == 0) {
+    zt_options.planet_path = c.paths().dir + "/planet";
+  }
+  zt_options.telemetry = [&telemetry](uint64_t nwid, uint64_t address, int64_t now_ms,
+                                      const std::string& physical_address,
+                                      const almanac::netconf::RequestMetadata& metadata) {
+    almanac::ctl::MemberTelemetry sighting;
+    sighting.last_seen_ms = now_ms;
+    sighting.physical_address = physical_address;
+    sighting.version_major = metadata.version_major;
+    sighting.version_minor = metadata.version_minor;
+    sighting.version_revision = metadata.version_revision;
+    sighting.protocol_version = metadata.protocol_version;
+    telemetry.Record(nwid, address, std::move(sighting));
+  };
+  absl::StatusOr<std::unique_ptr<almanac::netconf::UdpServer>> zt =
+      almanac::netconf::StartNetconf(zt_options, c.sequencer(), c.identity());
+  if (!zt.ok()) return Fail("cannot start the ZeroTier listener", zt.status());
   almanac::api::ApiServerOptions api_options;
   api_options.listen_host = api_host;
   api_options.listen_port = api_port;
@@ -112,6 +163,9 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(c.journal()->last_seq()));
   std::printf("almanacd: admin API listening on http://%s (token in %s)\n",
               api_address.c_str(), c.paths().auth_token().c_str());
+  std::printf("almanacd: ZeroTier listening on udp %s (port %u)%s\n",
+              zt_options.listen.c_str(), static_cast<unsigned>((*zt)->port()),
+              zt_options.planet_path.empty() ? ", no roots (no --planet)" : "");
   std::fflush(stdout);
 
   int sig = 0;
@@ -120,6 +174,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   (*api)->Stop();
   api->reset();
+  zt->reset();
   controller->reset();
   return 0;
 }

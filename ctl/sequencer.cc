@@ -52,6 +52,7 @@ Sequencer::~Sequencer() {
 }
 
 void Sequencer::AddListener(std::function<void(const std::vector<AppliedRecord>&)> listener) {
+  absl::MutexLock lock(&listeners_mu_);
   listeners_.push_back(std::move(listener));
 }
 
@@ -202,6 +203,7 @@ void Sequencer::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
 
   // Step 5: tell listeners, then wake the callers.
   if (write_status.ok() && !applied.empty()) {
+    absl::MutexLock lock(&listeners_mu_);
     for (auto& listener : listeners_) listener(applied);
   }
   {

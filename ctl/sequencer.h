@@ -156,7 +156,8 @@ class Sequencer {
   }
 
   // Listeners are called on the sequencer thread after each batch is applied, before the
-  // callers are woken. Add them before the first Submit.
+  // callers are woken. May be added at any time; a listener sees the batches applied
+  // after it was added.
   void AddListener(std::function<void(const std::vector<AppliedRecord>&)> listener);
 
   uint64_t epoch() const;
@@ -186,7 +187,9 @@ class Sequencer {
   std::deque<std::shared_ptr<Pending>> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
   absl::Status failed_ ABSL_GUARDED_BY(queue_mu_);
-  std::vector<std::function<void(const std::vector<AppliedRecord>&)>> listeners_;
+  mutable absl::Mutex listeners_mu_;
+  std::vector<std::function<void(const std::vector<AppliedRecord>&)>> listeners_
+      ABSL_GUARDED_BY(listeners_mu_);
 
   mutable absl::Mutex counters_mu_;
   uint64_t epoch_ ABSL_GUARDED_BY(counters_mu_);

@@ -6,7 +6,7 @@
 // back with port()) and --planet (default <home>/planet):
 //   auto server = netconf::StartNetconf({listen, planet_path, telemetry_sink}, &sequencer,
 //                                       controller_identity);
-// StartNetconf must run before the sequencer's first Submit (it registers a listener).
+// StartNetconf registers a sequencer listener; it may be called while the sequencer runs.
 // Thread safety: port() and counters() from any thread; the destructor stops the thread.
 #ifndef ALMANAC_CTL_NETCONF_UDP_SERVER_H_
 #define ALMANAC_CTL_NETCONF_UDP_SERVER_H_
