@@ -35,12 +35,14 @@ def vectors_dir():
 
 
 class Daemon:
-    """An almanacd on port 0; stopped with SIGTERM."""
+    """An almanacd with both its API (TCP) and ZeroTier (UDP) ports at 0; stopped with
+    SIGTERM."""
 
     def __init__(self, home):
         self.home = home
         self.proc = subprocess.Popen(
-            [ALMANACD, "--home", home, "--api_listen", "127.0.0.1:0", "--snapshot_every", "0"],
+            [ALMANACD, "--home", home, "--api_listen", "127.0.0.1:0",
+             "--zt_listen", "127.0.0.1:0", "--snapshot_every", "0"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines = []
         self.url = None

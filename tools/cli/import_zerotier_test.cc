@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "schemas/events_generated.h"
+#include "tools/cli/limits.h"
 
 namespace almanac::cli {
 namespace {
@@ -235,6 +236,14 @@ TEST_F(ImportTest, BadFilesAreReportedWithPathAndReasonAndTheRestImported) {
   WriteFile(orphan, R"({"address":"eeeeeeeeee"})");
   const std::string not_json = (net / "949cb95e9d000003.json").string();
   WriteFile(not_json, "{not json");
+  const std::string huge = (net / kSecondNwid / "member" / "0000000001.json").string();
+  WriteFile(huge, std::string(kImportFileBytesMax + 1, ' '));
+  json many_ips = json::array();
+  for (size_t i = 0; i <= kImportMemberIpsMax; ++i) {
+    many_ips.push_back("10.8." + std::to_string(i / 256) + "." + std::to_string(i % 256));
+  }
+  const std::string too_many = (net / kSecondNwid / "member" / "0000000002.json").string();
+  WriteFile(too_many, json{{"ipAssignments", many_ips}}.dump());
 
   Outcome r = RunImport();
   EXPECT_EQ(r.code, 1);
@@ -253,7 +262,9 @@ TEST_F(ImportTest, BadFilesAreReportedWithPathAndReasonAndTheRestImported) {
   expect_rejected(foreign, "belongs to controller 1111111111, not to this controller 949cb95e9d");
   expect_rejected(orphan, "its network file was rejected");
   expect_rejected(not_json, "malformed JSON");
-  EXPECT_NE(r.err.find("almanac: 6 files rejected\n"), std::string::npos);
+  expect_rejected(huge, "larger than 16777216 bytes");
+  expect_rejected(too_many, "ipAssignments: 257 addresses, max 256");
+  EXPECT_NE(r.err.find("almanac: 8 files rejected\n"), std::string::npos);
 
   state::State s = OpenState();
   EXPECT_EQ(s.network_count(), 2u);

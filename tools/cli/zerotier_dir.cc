@@ -40,12 +40,18 @@ absl::Status ListError(const fs::path& dir, const std::error_code& ec) {
 absl::StatusOr<nlohmann::json> ReadJsonObject(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError("cannot be read");
-  std::string text(kImportFileBytesMax + 1, '\0');
-  in.read(&text[0], static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > kImportFileBytesMax) {
-    return absl::InvalidArgumentError(absl::StrCat("larger than ", kImportFileBytesMax, " bytes"));
+  // Read in small pieces up to the cap: most files are a few hundred bytes, and a
+  // buffer of the cap's size per file would make a large import crawl.
+  std::string text;
+  char piece[16384];
+  while (in.read(piece, sizeof(piece)) || in.gcount() > 0) {
+    text.append(piece, static_cast<size_t>(in.gcount()));
+    if (text.size() > kImportFileBytesMax) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("larger than ", kImportFileBytesMax, " bytes"));
+    }
   }
+  if (in.bad()) return absl::InternalError("read error");
   return api::ParseBodyObject(text);
 }
 
