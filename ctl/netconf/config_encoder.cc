@@ -9,7 +9,8 @@
 #include "ctl/net/ip.h"
 #include "ctl/netconf/credentials.h"
 #include "ctl/netconf/limits.h"
-#include "ctl/netconf/rules_lite.h"
+#include "ctl/net/rules.h"
+#include "nlohmann/json.hpp"
 #include "ctl/zt/inet_address.h"
 #include "ctl/zt/wire.h"
 
@@ -101,16 +102,25 @@ absl::StatusOr<std::string> EncodeDns(const state::Dns& dns) {
   return out;
 }
 
-absl::StatusOr<CompiledRules> RulesFor(const state::NetworkConfig& config,
-                                       const RequestMetadata& metadata) {
+// One ACTION_ACCEPT and one ACTION_DROP rule in the wire form (type, length 0).
+constexpr char kAcceptAllRule[] = {'\x01', '\x00'};
+constexpr char kDropAllRule[] = {'\x00', '\x00'};
+
+// The network's rules in the `R` wire form for this node. The API validated them with
+// the same compiler (ctl/net/rules.h), so a failure here means a damaged state.
+absl::StatusOr<std::string> RulesFor(const state::NetworkConfig& config,
+                                     const RequestMetadata& metadata) {
   // A rules engine older than revision 1 misreads today's rules: give it ACCEPT only.
-  if (metadata.rules_engine_revision < 1) return AcceptAllRules();
-  auto rules = CompileRulesLite(config.rules_json);
-  if (!rules.ok()) return rules.status();
+  if (metadata.rules_engine_revision < 1) return std::string(kAcceptAllRule, 2);
+  nlohmann::json rules = config.rules_json.empty()
+                             ? nlohmann::json::array({{{"type", "ACTION_ACCEPT"}}})
+                             : nlohmann::json::parse(config.rules_json, nullptr,
+                                                     /*allow_exceptions=*/false);
+  if (!rules.is_array()) return absl::DataLossError("stored rules are not a JSON array");
   // More rules than the node can hold: fail closed rather than send a truncated set
   // whose meaning differs from the admin's.
-  if (rules->count > metadata.rules_max) return DropAllRules();
-  return rules;
+  if (rules.size() > metadata.rules_max) return std::string(kDropAllRule, 2);
+  return net::CompileRules(rules);
 }
 
 // Authorized active bridges, in address order so the config is deterministic.
@@ -221,7 +231,7 @@ absl::StatusOr<zt::Dictionary> BuildConfigDictionary(const ConfigInput& in) {
     }
     RETURN_IF_ERROR(d.Set("I", encoded));
   }
-  RETURN_IF_ERROR(d.Set("R", rules->bytes));
+  RETURN_IF_ERROR(d.Set("R", *rules));
   if (config.dns) {
     auto dns = EncodeDns(*config.dns);
     if (!dns.ok()) return dns.status();
