@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "ctl/api/limits.h"
+#include "ctl/state/state.h"
 
 namespace almanac::api {
 namespace {
@@ -140,6 +141,26 @@ absl::Status CheckArray(const nlohmann::json& value, absl::string_view field,
   if (!value.is_array()) return FieldError(field, "expected an array");
   if (value.size() > entries_max) {
     return FieldError(field, absl::StrCat("more than ", entries_max, " entries"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadRemoteTrace(const nlohmann::json& body, std::optional<std::string>* target,
+                             std::optional<int32_t>* level) {
+  if (auto it = body.find("remoteTraceTarget"); it != body.end()) {
+    absl::StatusOr<std::string> v = ReadString(*it, "remoteTraceTarget", 10, true);
+    if (!v.ok()) return v.status();
+    if (!v->empty()) {
+      absl::StatusOr<uint64_t> a = ReadAddressText(*v, "remoteTraceTarget");
+      if (!a.ok()) return a.status();
+      *v = state::AddressHex(*a);
+    }
+    *target = *std::move(v);
+  }
+  if (auto it = body.find("remoteTraceLevel"); it != body.end()) {
+    absl::StatusOr<int64_t> v = ReadInteger(*it, "remoteTraceLevel", 0, 255);
+    if (!v.ok()) return v.status();
+    *level = static_cast<int32_t>(*v);
   }
   return absl::OkStatus();
 }

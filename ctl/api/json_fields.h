@@ -12,6 +12,7 @@
 #define ALMANAC_CTL_API_JSON_FIELDS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include "absl/strings/string_view.h"
 
@@ -48,6 +49,13 @@ absl::StatusOr<std::string> ReadString(const nlohmann::json& value, absl::string
 // A ZeroTier address: exactly 10 hex digits, not 0 and not starting with ff (reserved).
 // Returns its value; accepts upper case (rendered lower case).
 absl::StatusOr<uint64_t> ReadAddressText(absl::string_view text, absl::string_view field);
+
+// Reads the optional "remoteTraceTarget" (a 10-hex address, or null or "" for none;
+// kept as lowercase hex) and "remoteTraceLevel" (0..255) that networks and members
+// share. A field absent from `body` leaves its output unset. InvalidArgument naming
+// the field otherwise.
+absl::Status ReadRemoteTrace(const nlohmann::json& body, std::optional<std::string>* target,
+                             std::optional<int32_t>* level);
 
 // Checks that `value` is an array of at most entries_max entries.
 absl::Status CheckArray(const nlohmann::json& value, absl::string_view field,

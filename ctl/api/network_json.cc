@@ -199,20 +199,9 @@ absl::Status ReadScalars(const json& body, NetworkPatch& p) {
     if (!v.ok()) return v.status();
     p.multicast_limit = static_cast<uint32_t>(*v);
   }
-  if (auto it = body.find("remoteTraceTarget"); it != body.end()) {
-    absl::StatusOr<std::string> v = ReadString(*it, "remoteTraceTarget", 10, true);
-    if (!v.ok()) return v.status();
-    if (!v->empty()) {
-      absl::StatusOr<uint64_t> a = ReadAddressText(*v, "remoteTraceTarget");
-      if (!a.ok()) return a.status();
-      *v = state::AddressHex(*a);
-    }
-    p.remote_trace_target = *std::move(v);
-  }
-  if (auto it = body.find("remoteTraceLevel"); it != body.end()) {
-    absl::StatusOr<int64_t> v = ReadInteger(*it, "remoteTraceLevel", 0, 255);
-    if (!v.ok()) return v.status();
-    p.remote_trace_level = static_cast<int32_t>(*v);
+  if (absl::Status s = ReadRemoteTrace(body, &p.remote_trace_target, &p.remote_trace_level);
+      !s.ok()) {
+    return s;
   }
   if (auto it = body.find("rulesSource"); it != body.end()) {
     absl::StatusOr<std::string> v = ReadString(*it, "rulesSource", kRulesSourceBytesMax, true);
