@@ -75,4 +75,31 @@ absl::Status UsageError(const std::string& command, const std::string& problem) 
       absl::StrCat(problem, " (see 'almanac ", command, " --help')"));
 }
 
+int RunSubcommand(const SubcommandTable& table, const std::vector<std::string>& args,
+                  std::ostream& out, std::ostream& err) {
+  absl::StatusOr<AdminSession> session = AdminSession::Parse(args, table.extra_value_flags);
+  if (!session.ok()) {
+    return Fail(UsageError(table.command, std::string(session.status().message())), err);
+  }
+  if (session->positional().empty()) {
+    if (session->help()) {
+      out << table.usage << "\n" << kConnectionHelp;
+      return kExitOk;
+    }
+    err << table.usage;
+    return kExitUsage;
+  }
+  const std::string& sub = session->positional()[0];
+  auto help = table.help->find(sub);
+  if (help == table.help->end()) {
+    return Fail(UsageError(table.command, "unknown subcommand '" + sub + "'"), err);
+  }
+  if (session->help()) {
+    out << help->second << "\n" << kConnectionHelp;
+    return kExitOk;
+  }
+  if (absl::Status s = table.dispatch(*session, out); !s.ok()) return Fail(s, err);
+  return kExitOk;
+}
+
 }  // namespace almanac::cli

@@ -6,6 +6,8 @@
 #ifndef ALMANAC_TOOLS_CLI_ADMIN_SESSION_H_
 #define ALMANAC_TOOLS_CLI_ADMIN_SESSION_H_
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -61,6 +63,21 @@ absl::StatusOr<std::string> CheckNodeAddress(const std::string& text);
 
 // A usage error for a subcommand: "<problem> (see 'almanac <command> --help')".
 absl::Status UsageError(const std::string& command, const std::string& problem);
+
+// What an admin command with subcommands ("almanac network list ...") is made of.
+struct SubcommandTable {
+  std::string command;                               // "network"
+  std::string usage;                                 // the command's own usage text
+  const std::map<std::string, std::string>* help;   // subcommand -> its usage text
+  std::vector<std::string> extra_value_flags;        // flags that take a value ("--name")
+  // Runs the subcommand named by positional()[0] (known to be in `help`).
+  std::function<absl::Status(AdminSession&, std::ostream&)> dispatch;
+};
+
+// Parses `args`, answers --help for the command or a subcommand, refuses unknown
+// subcommands, then runs dispatch. Returns the CLI exit code (tools/cli/api_client.h).
+int RunSubcommand(const SubcommandTable& table, const std::vector<std::string>& args,
+                  std::ostream& out, std::ostream& err);
 
 }  // namespace almanac::cli
 

@@ -192,29 +192,7 @@ absl::Status Dispatch(AdminSession& s, std::ostream& out) {
 
 int RunMemberCommand(const std::vector<std::string>& args, std::ostream& out,
                      std::ostream& err) {
-  absl::StatusOr<AdminSession> session = AdminSession::Parse(args, {});
-  if (!session.ok()) {
-    return Fail(UsageError("member", std::string(session.status().message())), err);
-  }
-  if (session->positional().empty()) {
-    if (session->help()) {
-      out << kMemberUsage << "\n" << kConnectionHelp;
-      return kExitOk;
-    }
-    err << kMemberUsage;
-    return kExitUsage;
-  }
-  const std::string& sub = session->positional()[0];
-  auto help = SubcommandHelp().find(sub);
-  if (help == SubcommandHelp().end()) {
-    return Fail(UsageError("member", "unknown subcommand '" + sub + "'"), err);
-  }
-  if (session->help()) {
-    out << help->second << "\n" << kConnectionHelp;
-    return kExitOk;
-  }
-  if (absl::Status s = Dispatch(*session, out); !s.ok()) return Fail(s, err);
-  return kExitOk;
+  return RunSubcommand({"member", kMemberUsage, &SubcommandHelp(), {}, Dispatch}, args, out, err);
 }
 
 }  // namespace almanac::cli

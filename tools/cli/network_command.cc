@@ -177,30 +177,8 @@ absl::Status Dispatch(AdminSession& s, std::ostream& out) {
 }  // namespace
 
 int RunNetworkCommand(const std::vector<std::string>& args, std::ostream& out,
-                      std::ostream& err) {
-  absl::StatusOr<AdminSession> session = AdminSession::Parse(args, {"--name"});
-  if (!session.ok()) {
-    return Fail(UsageError("network", std::string(session.status().message())), err);
-  }
-  if (session->positional().empty()) {
-    if (session->help()) {
-      out << kNetworkUsage << "\n" << kConnectionHelp;
-      return kExitOk;
-    }
-    err << kNetworkUsage;
-    return kExitUsage;
-  }
-  const std::string& sub = session->positional()[0];
-  auto help = SubcommandHelp().find(sub);
-  if (help == SubcommandHelp().end()) {
-    return Fail(UsageError("network", "unknown subcommand '" + sub + "'"), err);
-  }
-  if (session->help()) {
-    out << help->second << "\n" << kConnectionHelp;
-    return kExitOk;
-  }
-  if (absl::Status s = Dispatch(*session, out); !s.ok()) return Fail(s, err);
-  return kExitOk;
+                     std::ostream& err) {
+  return RunSubcommand({"network", kNetworkUsage, &SubcommandHelp(), {"--name"}, Dispatch}, args, out, err);
 }
 
 }  // namespace almanac::cli
