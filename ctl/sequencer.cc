@@ -132,24 +132,6 @@ void Sequencer::Run() {
   }
 }
 
-absl::StatusOr<std::vector<journal::StoredRecord>> Sequencer::ReadBack(uint64_t first_seq,
-                                                                       size_t count) {
-  // The records just written, with their chain hashes, for the projector. They are in
-  // RocksDB's memtable, so this costs no disk read.
-  std::vector<journal::StoredRecord> out;
-  out.reserve(count);
-  while (out.size() < count) {
-    absl::StatusOr<std::vector<journal::StoredRecord>> part =
-        journal_->Read(first_seq + out.size(), count - out.size());
-    if (!part.ok()) return part.status();
-    if (part->empty()) return absl::DataLossError("records just written cannot be read back");
-    for (auto& rec : *part) out.push_back(std::move(rec));
-  }
-  // The sequencer is the journal's only writer: the batch must be exactly these seqs.
-  ALMANAC_CHECK(out.front().seq == first_seq && out.back().seq == first_seq + count - 1);
-  return out;
-}
-
 void Sequencer::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
   // Step 2: decide. Only this thread writes the state, so reading it under the reader
   // lock is enough; readers proceed in parallel.
@@ -180,16 +162,16 @@ void Sequencer::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
   std::vector<AppliedRecord> applied;
   absl::Status write_status;
   if (!drafts.empty()) {
-    const size_t count = drafts.size();
-    absl::StatusOr<uint64_t> last = journal_->AppendBatch(std::move(drafts));
-    absl::StatusOr<std::vector<journal::StoredRecord>> stored =
-        last.ok() ? ReadBack(*last - count + 1, count) : last.status();
-    if (!stored.ok()) {
-      write_status = stored.status();
+    std::vector<journal::StoredRecord> stored;
+    absl::StatusOr<uint64_t> last = journal_->AppendBatch(std::move(drafts), &stored);
+    if (!last.ok()) {
+      write_status = last.status();
     } else {
       // Step 4: apply, in order, under the writer lock.
       absl::MutexLock lock(&state_mu_);
-      for (const journal::StoredRecord& rec : *stored) {
+      // The sequencer is the journal's only writer: the batch follows the state's tip.
+      ALMANAC_CHECK(stored.front().seq == state_.last_seq() + 1);
+      for (const journal::StoredRecord& rec : stored) {
         const auto* record = flatbuffers::GetRoot<schema::Record>(rec.bytes.data());
         absl::Status applied_status = state::Apply(state_, *record, rec.chain_hash);
         // The command decided against this very state: an event it emitted that the

@@ -175,7 +175,6 @@ class Sequencer {
   struct Pending;
   void Run();
   void ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch);
-  absl::StatusOr<std::vector<journal::StoredRecord>> ReadBack(uint64_t first_seq, size_t count);
 
   journal::Journal* const journal_;
   const SequencerOptions options_;

@@ -141,6 +141,13 @@ absl::StatusOr<uint64_t> Journal::Append(std::string draft) {
 }
 
 absl::StatusOr<uint64_t> Journal::AppendBatch(std::vector<std::string> drafts) {
+  std::vector<StoredRecord> ignored;
+  return AppendBatch(std::move(drafts), &ignored);
+}
+
+absl::StatusOr<uint64_t> Journal::AppendBatch(std::vector<std::string> drafts,
+                                              std::vector<StoredRecord>* appended) {
+  ALMANAC_CHECK(appended != nullptr);
   if (drafts.empty()) return absl::InvalidArgumentError("empty batch");
   if (drafts.size() > kBatchRecordsMax) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -158,7 +165,18 @@ absl::StatusOr<uint64_t> Journal::AppendBatch(std::vector<std::string> drafts) {
         "batch of ", request.bytes, " bytes, max ", kBatchBytesMax));
   }
   request.drafts = std::move(drafts);
-  return Submit(&request);
+  request.hashes.reserve(request.drafts.size());
+  absl::StatusOr<uint64_t> last = Submit(&request);
+  if (!last.ok()) return last;
+  ALMANAC_CHECK(request.hashes.size() == request.drafts.size());
+  appended->clear();
+  appended->reserve(request.drafts.size());
+  const uint64_t first = *last - request.drafts.size() + 1;
+  for (size_t i = 0; i < request.drafts.size(); ++i) {
+    appended->push_back(
+        StoredRecord{first + i, std::move(request.drafts[i]), request.hashes[i]});
+  }
+  return last;
 }
 
 absl::StatusOr<uint64_t> Journal::Submit(Request* request) {
@@ -242,6 +260,7 @@ absl::StatusOr<ChainTip> Journal::CommitGroup(const std::vector<Request*>& group
           rocksdb::Slice(reinterpret_cast<const char*>(hash.data()), hash.size())};
       const rocksdb::Slice key_slice(key);
       batch.Put(rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(value_parts, 2));
+      request->hashes.push_back(hash);
       tip = ChainTip{seq, hash};
     }
     request->last_seq = tip.seq;

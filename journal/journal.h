@@ -102,6 +102,12 @@ class Journal {
   // than kBatchBytesMax bytes in all.
   absl::StatusOr<uint64_t> AppendBatch(std::vector<std::string> drafts);
 
+  // The same, and on success also hands back the records as stored (seq, final bytes,
+  // chain hash) in *appended (replacing its contents), so a caller that applies them
+  // at once need not read them back. REQUIRES: appended != nullptr.
+  absl::StatusOr<uint64_t> AppendBatch(std::vector<std::string> drafts,
+                                       std::vector<StoredRecord>* appended);
+
   // Reads records from_seq, from_seq + 1, ... up to last_seq(): at most `limit`,
   // kReadRecordsMax records, and about kReadBytesMax bytes (always at least one record
   // when from_seq <= last_seq()). Empty when from_seq > last_seq(). Each is verified.
@@ -137,7 +143,8 @@ class Journal {
   // One caller's drafts, waiting for the writer. Lives on the caller's stack; the
   // writer fills status/last_seq and sets done under mu_.
   struct Request {
-    std::vector<std::string> drafts;
+    std::vector<std::string> drafts;  // patched in place by the writer thread
+    std::vector<ChainHash> hashes;    // chain hash of each draft, filled by the writer
     size_t bytes = 0;
     absl::Status status;
     uint64_t last_seq = 0;

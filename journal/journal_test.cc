@@ -89,6 +89,30 @@ TEST(JournalTest, AppendBatchGivesConsecutiveSeqsInOneWrite) {
   EXPECT_EQ(journal->AppendBatch({}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// The sequencer applies what AppendBatch hands back instead of reading it again: it
+// must be exactly what a later Read returns.
+TEST(JournalTest, AppendBatchHandsBackTheStoredRecords) {
+  std::unique_ptr<Journal> journal = OpenOrDie(testing::MakeTempDir("journal"));
+  ASSERT_NE(journal, nullptr);
+  ASSERT_TRUE(journal->Append(SampleDraft(0)).ok());
+  std::vector<std::string> drafts;
+  for (int i = 1; i <= 3; ++i) drafts.push_back(SampleDraft(i));
+  std::vector<StoredRecord> appended;
+  absl::StatusOr<uint64_t> last = journal->AppendBatch(std::move(drafts), &appended);
+  ASSERT_TRUE(last.ok()) << last.status();
+  absl::StatusOr<std::vector<StoredRecord>> read = journal->Read(2, 10);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(appended.size(), 3u);
+  ASSERT_EQ(read->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(appended[i].seq, 2 + i);
+    EXPECT_EQ(appended[i].seq, (*read)[i].seq);
+    EXPECT_EQ(appended[i].bytes, (*read)[i].bytes);
+    EXPECT_EQ(appended[i].chain_hash, (*read)[i].chain_hash);
+  }
+  EXPECT_EQ(appended.back().chain_hash, journal->last_hash());
+}
+
 TEST(JournalTest, BadDraftIsRefusedAndUsesNoSeq) {
   std::unique_ptr<Journal> journal = OpenOrDie(testing::MakeTempDir("journal"));
   ASSERT_NE(journal, nullptr);
