@@ -137,11 +137,15 @@ Controller::~Controller() {
 }
 
 absl::StatusOr<std::string> Controller::WriteSnapshotNow() {
-  // The reader lock keeps the state still while it is serialized and written; the
-  // sequencer waits to apply meanwhile, but appends (the fsync) go on.
-  absl::StatusOr<std::string> path = sequencer_->Read([this](const state::State& s) {
-    return state::WriteSnapshotFile(paths_.snapshots(), s);
+  // Only serializing needs the state still (the reader lock makes the sequencer wait to
+  // apply); hashing, writing and fsyncing the file happen after the lock is released.
+  uint64_t seq = 0;
+  const std::string payload = sequencer_->Read([&seq](const state::State& s) {
+    seq = s.last_seq();
+    return state::SerializeState(s);
   });
+  absl::StatusOr<std::string> path =
+      state::WriteSnapshotPayload(paths_.snapshots(), seq, payload);
   if (path.ok()) snapshots_written_.fetch_add(1);
   return path;
 }

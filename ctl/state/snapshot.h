@@ -54,6 +54,12 @@ absl::StatusOr<State> DeserializeState(std::string_view payload);
 // (about 8 million members); SerializeState has the same requirement.
 absl::StatusOr<std::string> WriteSnapshotFile(const std::string& dir, const State& state);
 
+// The same for a payload already made by SerializeState(state) with state.last_seq() ==
+// seq, so a caller can serialize under its lock and write (the slow part: fsync) outside
+// it. REQUIRES: payload is SerializeState's output for a state at `seq`.
+absl::StatusOr<std::string> WriteSnapshotPayload(const std::string& dir, uint64_t seq,
+                                                 std::string_view payload);
+
 // What LoadNewestSnapshot found.
 struct LoadedSnapshot {
   std::optional<State> state;  // nullopt: no usable snapshot (replay from seq 1)

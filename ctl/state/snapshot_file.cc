@@ -206,15 +206,20 @@ absl::StatusOr<std::string> WriteSnapshotFile(const std::string& dir, const Stat
   internal::BuildSnapshot(state, builder);
   const std::string_view payload(reinterpret_cast<const char*>(builder.GetBufferPointer()),
                                  builder.GetSize());
+  return WriteSnapshotPayload(dir, state.last_seq(), payload);
+}
+
+absl::StatusOr<std::string> WriteSnapshotPayload(const std::string& dir, uint64_t seq,
+                                                 std::string_view payload) {
   std::string header(kSnapshotHeaderBytes, '\0');
   std::memcpy(header.data(), kMagic, sizeof(kMagic));
   PutLe(kFormatVersion, 4, header.data() + 8);
   PutLe(payload.size(), 8, header.data() + 16);
-  PutLe(state.last_seq(), 8, header.data() + 24);
+  PutLe(seq, 8, header.data() + 24);
   std::array<uint8_t, kHashBytes> hash = Hash(payload);
   std::memcpy(header.data() + 32, hash.data(), kHashBytes);
 
-  const std::string path = dir + "/" + FileName(state.last_seq());
+  const std::string path = dir + "/" + FileName(seq);
   const std::string temp_path = path + ".tmp";
   absl::Status status = WriteFileDurably(temp_path, header, payload);
   if (status.ok() && ::rename(temp_path.c_str(), path.c_str()) != 0) {
