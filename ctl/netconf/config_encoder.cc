@@ -1,11 +1,14 @@
 #include "ctl/netconf/config_encoder.h"
 
 #include <algorithm>
+#include <map>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "ctl/net/assign.h"
+#include "ctl/net/capabilities.h"
+#include "ctl/net/limits.h"
 #include "ctl/net/ip.h"
 #include "ctl/netconf/credentials.h"
 #include "ctl/netconf/limits.h"
@@ -146,6 +149,66 @@ uint64_t TraceTarget(const std::string& text) {
   return v;
 }
 
+absl::StatusOr<nlohmann::json> StoredArray(const std::string& text, const char* what) {
+  if (text.empty()) return nlohmann::json::array();
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_array()) return absl::DataLossError(absl::StrCat("stored ", what, " are not an array"));
+  return j;
+}
+
+// The member's capabilities (ids that the network defines), lowest id first, signed. A
+// capability with more rules than the node can hold is left out rather than truncated (a
+// shortened rule list can mean something else); past `capabilities_max` the rest are left
+// out (the node would drop them).
+absl::StatusOr<std::string> Capabilities(const ConfigInput& in) {
+  const state::Member& member = *in.member;
+  if (member.config.capabilities.empty()) return std::string();
+  auto json = StoredArray(in.network->config.capabilities_json, "capabilities");
+  if (!json.ok()) return json.status();
+  auto defs = net::ParseCapabilities(*json);
+  if (!defs.ok()) return absl::DataLossError(defs.status().message());
+  std::vector<uint32_t> ids = member.config.capabilities;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  const size_t max = std::min<uint64_t>(in.metadata.capabilities_max, net::kNetworkCapabilitiesMax);
+  std::string out;
+  size_t count = 0;
+  for (uint32_t id : ids) {
+    if (count >= max) break;
+    auto def = std::find_if(defs->begin(), defs->end(),
+                            [id](const net::CapabilityDef& d) { return d.id == id; });
+    if (def == defs->end()) continue;  // the network no longer defines it
+    if (def->rule_count > in.metadata.capability_rules_max) continue;
+    out += BuildCapability(in.network->nwid, in.now_ms, id, def->rules_wire, def->rule_count,
+                           member.address, *in.controller);
+    ++count;
+  }
+  return out;
+}
+
+// The member's tags by id, plus the network's default value for each tag the member has no
+// value for (as ZeroTier's controller does), lowest id first, at most `tags_max`.
+absl::StatusOr<std::string> Tags(const ConfigInput& in) {
+  const state::Member& member = *in.member;
+  auto json = StoredArray(in.network->config.tags_json, "tags");
+  if (!json.ok()) return json.status();
+  auto defs = net::ParseTags(*json);
+  if (!defs.ok()) return absl::DataLossError(defs.status().message());
+  std::map<uint32_t, uint32_t> values;
+  for (const state::MemberTag& tag : member.config.tags) values[tag.first] = tag.second;
+  for (const net::TagDef& def : *defs) {
+    if (def.default_value) values.emplace(def.id, *def.default_value);
+  }
+  const size_t max = std::min<uint64_t>(in.metadata.tags_max, net::kNetworkTagsMax);
+  std::string out;
+  size_t count = 0;
+  for (const auto& [id, value] : values) {
+    if (count++ >= max) break;
+    out += BuildTag(in.network->nwid, in.now_ms, id, value, member.address, *in.controller);
+  }
+  return out;
+}
+
 }  // namespace
 
 RequestMetadata ParseRequestMetadata(const zt::Dictionary& d) {
@@ -206,14 +269,12 @@ absl::StatusOr<zt::Dictionary> BuildConfigDictionary(const ConfigInput& in) {
   std::string specialists = ActiveBridges(network);
   if (!specialists.empty()) RETURN_IF_ERROR(d.Set("S", specialists));
 
-  std::string tags;
-  size_t tag_count = 0;
-  for (const state::MemberTag& tag : member.config.tags) {
-    if (tag_count++ >= in.metadata.tags_max) break;
-    tags += BuildTag(network.nwid, in.now_ms, tag.first, tag.second, member.address,
-                     *in.controller);
-  }
-  if (!tags.empty()) RETURN_IF_ERROR(d.Set("TAG", tags));
+  auto capabilities = Capabilities(in);
+  if (!capabilities.ok()) return capabilities.status();
+  if (!capabilities->empty()) RETURN_IF_ERROR(d.Set("CAP", *capabilities));
+  auto tags = Tags(in);
+  if (!tags.ok()) return tags.status();
+  if (!tags->empty()) RETURN_IF_ERROR(d.Set("TAG", *tags));
 
   std::vector<net::IpPrefix> ips = StaticIps(network, member, routes->targets);
   if (!ips.empty()) {

@@ -3,10 +3,12 @@
 //
 // Keys written, in the order ZeroTier 1.14.1's controller writes them: v, nwid, ts, ctmd,
 // r, id, tt, tl, f, ml, t, n, mtu, C (certificate of membership), S (active bridges, if
-// any), TAG (member tags, if any), COO (ownership of the static IPs, if any), RT (routes,
+// any), CAP (member capabilities, if any), TAG (member tags and network tag defaults, if
+// any), COO (ownership of the static IPs, if any), RT (routes,
 // if any), I (static IPs: rfc4193, 6plane, then the member's ipAssignments that lie
 // inside some route, prefix from that route), R (rules), DNS (if set), ssov, ssoe.
-// Not written yet: CAP (capabilities need the full rule compiler of ctl/net/rules.h).
+// The node's own limits from its request are respected: at most `mc` capabilities (lowest
+// ids first), a capability with more than `mcr` rules is left out, at most `mt` tags.
 //
 // Pure: time and the controller's key come in as arguments. Thread-safe.
 #ifndef ALMANAC_CTL_NETCONF_CONFIG_ENCODER_H_
@@ -53,6 +55,7 @@ struct ConfigInput {
 
 // The config dictionary for this member. InvalidArgument when the network's stored
 // config cannot be encoded (an unparsable route or DNS server, rules the compiler refuses);
+// DataLoss when the stored capabilities or tags JSON no longer parses;
 // Unimplemented for rule kinds not supported yet; FailedPrecondition when the member has
 // no identity on record.
 absl::StatusOr<zt::Dictionary> BuildConfigDictionary(const ConfigInput& input);

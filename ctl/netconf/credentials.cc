@@ -141,6 +141,29 @@ std::string BuildTag(uint64_t nwid, int64_t timestamp_ms, uint32_t id, uint32_t 
   return SignFramed(std::move(body), controller);
 }
 
+std::string BuildCapability(uint64_t nwid, int64_t timestamp_ms, uint32_t id,
+                            std::string_view rules_wire, size_t rule_count,
+                            uint64_t member_address, const zt::Identity& controller) {
+  ALMANAC_CHECK(controller.has_secret());
+  ALMANAC_CHECK(rule_count <= 0xffff);
+  std::string body;
+  zt::AppendUint(body, 8, nwid);
+  zt::AppendUint(body, 8, static_cast<uint64_t>(timestamp_ms));
+  zt::AppendUint(body, 4, id);
+  zt::AppendUint(body, 2, rule_count);
+  body.append(rules_wire);
+  body.push_back('\x01');  // max custody chain length: the member cannot pass it on
+  auto sig = controller.Sign(Bytes(FramedForSigning(body)));
+  zt::AppendUint(body, zt::kAddressBytes, member_address);
+  zt::AppendUint(body, zt::kAddressBytes, controller.address());
+  body.push_back('\x01');
+  zt::AppendUint(body, 2, zt::kSignatureBytes);
+  AppendSignature(body, sig);
+  body.append(zt::kAddressBytes, '\0');  // a zero `to` ends the chain
+  body.append(2, '\0');
+  return body;
+}
+
 absl::Status CheckCredentialSignature(std::string_view credential, size_t body_bytes,
                                       const zt::Identity& signer) {
   if (credential.size() != body_bytes + 1 + 2 + zt::kSignatureBytes + 2 ||
