@@ -9,6 +9,8 @@ ALMANAC_PACKAGES=(
   libbenchmark-dev
   # Process-level tests drive the daemon with these.
   python3 curl iproute2
+  # tools/fuzz: libFuzzer targets are built with clang-14 (ASan + UBSan).
+  clang-14 libfuzzer-14-dev
 )
 
 almanac_install_packages() {
