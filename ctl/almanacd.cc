@@ -39,6 +39,13 @@ ABSL_FLAG(uint64_t, snapshot_every, 100000,
           "Write a state snapshot in the background every N journal records (0: never). "
           "Snapshots only speed up start; deleting them loses nothing.");
 
+ABSL_FLAG(uint64_t, seal_every_records, 1000,
+          "Append a seal (the controller's signature over the chain hash, see "
+          "replay/seal.h) after every N records (0: no count trigger).");
+ABSL_FLAG(uint64_t, seal_every_seconds, 60,
+          "Append a seal at least every N seconds while there are unsealed records "
+          "(0: no timer).");
+
 namespace {
 
 bool SplitHostPort(const std::string& text, std::string* host, int* port) {
@@ -82,7 +89,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "the Almanac ZeroTier network controller daemon.\n\n"
       "Usage: almanacd [--home DIR] [--api-listen HOST:PORT] [--zt-listen HOST:PORT]\n"
-      "                [--planet FILE] [--snapshot-every N]\n\n"
+      "                [--planet FILE] [--snapshot-every N] [--seal-every-records N]\n"
+      "                [--seal-every-seconds N]\n\n"
       "On first start it creates DIR with a new controller identity (identity.secret,\n"
       "identity.public) and an admin token (authtoken.secret). Every change is written\n"
       "to the journal in DIR/journal before it is acknowledged. Stop with SIGINT or\n"
@@ -110,6 +118,8 @@ int main(int argc, char** argv) {
   almanac::ctl::ControllerOptions options;
   options.home = absl::GetFlag(FLAGS_home);
   options.snapshot_interval_records = absl::GetFlag(FLAGS_snapshot_every);
+  options.seal_interval_records = absl::GetFlag(FLAGS_seal_every_records);
+  options.seal_interval_seconds = absl::GetFlag(FLAGS_seal_every_seconds);
   options.log = [](const std::string& line) {
     std::fprintf(stderr, "almanacd: %s\n", line.c_str());
   };

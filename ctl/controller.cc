@@ -8,6 +8,7 @@
 #include "ctl/state/snapshot.h"
 #include "journal/limits.h"
 #include "journal/record.h"
+#include "replay/seal.h"
 #include "schemas/events_generated.h"
 
 namespace almanac::ctl {
@@ -123,6 +124,22 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Open(const ControllerOpt
     });
     c->snapshot_thread_ = std::thread([raw] { raw->SnapshotLoop(); });
   }
+  if (options.seal_interval_records > 0 || options.seal_interval_seconds > 0) {
+    Controller* raw = c.get();
+    c->sequencer_->AddListener([raw](const std::vector<AppliedRecord>& applied) {
+      // Seals do not count: a seal of a seal proves nothing new, and counting them
+      // would make the timer seal an idle journal forever.
+      uint64_t unsealed = 0;
+      for (const AppliedRecord& r : applied) {
+        const auto* record = flatbuffers::GetRoot<schema::Record>(r.bytes.data());
+        if (record->body_type() != schema::Body::Seal) ++unsealed;
+      }
+      if (unsealed == 0) return;
+      absl::MutexLock lock(&raw->seal_mu_);
+      raw->unsealed_records_ += unsealed;
+    });
+    c->seal_thread_ = std::thread([raw] { raw->SealLoop(); });
+  }
   return c;
 }
 
@@ -132,6 +149,11 @@ Controller::~Controller() {
     stopping_ = true;
   }
   if (snapshot_thread_.joinable()) snapshot_thread_.join();
+  {
+    absl::MutexLock lock(&seal_mu_);
+    seal_stopping_ = true;
+  }
+  if (seal_thread_.joinable()) seal_thread_.join();
   sequencer_.reset();
   journal_.reset();
 }
@@ -164,6 +186,40 @@ void Controller::SnapshotLoop() {
     absl::StatusOr<std::string> path = WriteSnapshotNow();
     if (!path.ok()) {
       Log(options_, absl::StrCat("snapshot failed (will retry): ", path.status().message()));
+    }
+  }
+}
+
+absl::Status Controller::SealNow() {
+  absl::StatusOr<CommitResult> r = sequencer_->Submit(replay::MakeSealCommand(&identity_));
+  if (!r.ok()) return r.status();
+  if (r->events > 0) seals_written_.fetch_add(1);
+  return absl::OkStatus();
+}
+
+void Controller::SealLoop() {
+  const uint64_t every_records = options_.seal_interval_records;
+  const uint64_t every_seconds = options_.seal_interval_seconds;
+  absl::Time last_seal = absl::Now();
+  while (true) {
+    {
+      absl::MutexLock lock(&seal_mu_);
+      auto due = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(seal_mu_) {
+        if (seal_stopping_) return true;
+        if (every_records > 0 && unsealed_records_ >= every_records) return true;
+        return every_seconds > 0 && unsealed_records_ > 0 &&
+               absl::Now() - last_seal >= absl::Seconds(every_seconds);
+      };
+      // Wake at least once a second so the timer trigger is checked without a clock
+      // thread; the condition is re-evaluated on every listener update too.
+      seal_mu_.AwaitWithTimeout(absl::Condition(&due), absl::Seconds(1));
+      if (seal_stopping_) return;
+      if (!due()) continue;
+      unsealed_records_ = 0;
+    }
+    last_seal = absl::Now();
+    if (absl::Status s = SealNow(); !s.ok()) {
+      Log(options_, absl::StrCat("seal failed: ", s.message()));
     }
   }
 }

@@ -10,7 +10,10 @@
 //   5. on an empty journal, write ControllerInitialized with this identity; on a
 //      journal of another controller, refuse to start;
 //   6. start the sequencer, and a background thread that writes a snapshot every
-//      `snapshot_interval_records` records.
+//      `snapshot_interval_records` records;
+//   7. start the seal thread: a Seal record (replay/seal.h) after every
+//      `seal_interval_records` records, and at least every `seal_interval_seconds`
+//      while records other than seals were appended since the last seal.
 //
 // Thread safety: after Open, the accessors may be used from any thread; the sequencer
 // is the only writer of the state.
@@ -39,6 +42,10 @@ struct ControllerOptions {
   // A snapshot is written in the background once this many records were applied since
   // the last one. 0 turns background snapshots off.
   uint64_t snapshot_interval_records = 100000;
+  // Seals: one after this many non-seal records (0: no count trigger), and one at least
+  // this often while there are unsealed records (0: no timer). Both 0: no seals.
+  uint64_t seal_interval_records = 1000;
+  uint64_t seal_interval_seconds = 60;
   // Progress lines ("replayed 200000 of 1000000 records") go here; may be empty.
   std::function<void(const std::string&)> log;
 };
@@ -60,9 +67,15 @@ class Controller {
 
   uint64_t snapshots_written() const { return snapshots_written_.load(); }
 
+  // Appends a Seal for the last record now (it is a no-op on an empty journal).
+  // Errors: the sequencer's (journal failure, stopping).
+  absl::Status SealNow();
+  uint64_t seals_written() const { return seals_written_.load(); }
+
  private:
   Controller(ControllerOptions options, HomePaths paths);
   void SnapshotLoop();
+  void SealLoop();
 
   const ControllerOptions options_;
   const HomePaths paths_;
@@ -76,6 +89,12 @@ class Controller {
   bool stopping_ ABSL_GUARDED_BY(snapshot_mu_) = false;
   std::atomic<uint64_t> snapshots_written_{0};
   std::thread snapshot_thread_;
+
+  absl::Mutex seal_mu_;
+  uint64_t unsealed_records_ ABSL_GUARDED_BY(seal_mu_) = 0;
+  bool seal_stopping_ ABSL_GUARDED_BY(seal_mu_) = false;
+  std::atomic<uint64_t> seals_written_{0};
+  std::thread seal_thread_;
 };
 
 }  // namespace almanac::ctl
