@@ -2,9 +2,11 @@
 // Each subcommand lives beside the code it measures; this file only dispatches.
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "ctl/state/state_bench.h"
 #include "journal/journal_bench.h"
+#include "tools/bench/node/node_bench.h"
 
 namespace {
 
@@ -21,11 +23,15 @@ constexpr char kUsage[] =
     "          resident memory per member and snapshot serialize/write/load times\n"
     "          for N members (default 1,000,000)\n";
 
+std::string Usage() {
+  return std::string(kUsage) + almanac::bench::kNodeUsage + almanac::bench::kNetconfUsage;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    std::fputs(Usage().c_str(), argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
   if (std::strcmp(argv[1], "journal") == 0) {
@@ -33,6 +39,12 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(argv[1], "state") == 0) {
     return almanac::state::RunStateBench(argc - 1, argv + 1);
+  }
+  if (std::strcmp(argv[1], "node") == 0) {
+    return almanac::bench::RunNodeBench(argc - 1, argv + 1);
+  }
+  if (std::strcmp(argv[1], "netconf") == 0) {
+    return almanac::bench::RunNetconfBench(argc - 1, argv + 1);
   }
   std::fprintf(stderr, "almanac-bench: unknown benchmark '%s' (see --help)\n", argv[1]);
   return 2;
