@@ -7,8 +7,15 @@
 // recomputed, and no gap. Any failure is DataLoss whose message names the record:
 // "journal record <seq>: <what is wrong>". Nothing is skipped.
 //
+// Speed: each stored value carries its own chain hash, so record n can be checked knowing
+// only the STORED hash of record n-1. ScanChain reads records in blocks on the calling
+// thread and checks each block split across a few short-lived helper threads (long scans
+// only); the first failure in seq order is reported, so the result is the same as a
+// one-by-one walk, deterministically.
+//
 // Thread safety: the functions hold no state; they are as thread-safe as the rocksdb::DB
-// passed in (which is fully thread-safe).
+// passed in (which is fully thread-safe). The visitor is always called on the calling
+// thread, in seq order.
 #ifndef ALMANAC_JOURNAL_CHAIN_H_
 #define ALMANAC_JOURNAL_CHAIN_H_
 

@@ -10,6 +10,7 @@
 #include "journal/chain.h"
 #include "journal/journal.h"
 #include "journal/journal_testing.h"
+#include "journal/limits.h"
 #include "journal/record.h"
 #include "journal/verify.h"
 #include "rocksdb/db.h"
@@ -191,6 +192,100 @@ TEST_F(ChainTest, ReadVerifiesRecordsBeforeTheTrustedPoint) {
   EXPECT_NE(records.status().message().find("journal record 3:"), std::string::npos)
       << records.status();
   EXPECT_EQ((*journal)->Read(5, 100)->size(), kRecords - 4);
+}
+
+// Records are checked in parallel blocks (journal/chain.h): damage deep in a long range,
+// with more damage after it in the same block and in later blocks, must still be
+// reported at the FIRST damaged record, by Open, VerifyJournal and Read alike.
+class DeepChainTest : public ::testing::Test {
+ protected:
+  static constexpr uint64_t kDeepRecords = 20000;
+
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("deep_chain");
+    absl::StatusOr<std::unique_ptr<Journal>> journal = Journal::Open(dir_, {});
+    ASSERT_TRUE(journal.ok()) << journal.status();
+    for (uint64_t done = 0; done < kDeepRecords;) {
+      std::vector<std::string> drafts;
+      for (size_t i = 0; i < kBatchRecordsMax && done + i < kDeepRecords; ++i) {
+        drafts.push_back(SampleDraft(done + i + 1));
+      }
+      done += drafts.size();
+      ASSERT_TRUE((*journal)->AppendBatch(std::move(drafts)).ok());
+    }
+  }
+
+  void Damage(const std::vector<uint64_t>& flip, const std::vector<uint64_t>& remove) {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    for (uint64_t seq : flip) {
+      std::string value;
+      ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), RecordKey(seq), &value).ok());
+      const size_t at = value.find("127.0.0.1");
+      ASSERT_NE(at, std::string::npos);
+      value[at] ^= 0x01;
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), RecordKey(seq), value).ok());
+    }
+    for (uint64_t seq : remove) {
+      ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), RecordKey(seq)).ok());
+    }
+  }
+
+  void ExpectNamed(const absl::Status& status, uint64_t seq) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+    EXPECT_NE(status.message().find("journal record " + std::to_string(seq) + ":"),
+              std::string::npos)
+        << status;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(DeepChainTest, FirstOfSeveralDamagedRecordsIsNamed) {
+  // 12345 and 12400 share a block but not a chunk; 13000 is a gap after both; 17000 is
+  // in a later block. Only 12345 may be named, however the checks were scheduled.
+  Damage({12345, 12400, 17000}, {13000});
+  for (int round = 0; round < 3; ++round) {
+    absl::StatusOr<std::unique_ptr<Journal>> journal = Journal::Open(dir_, {});
+    ASSERT_FALSE(journal.ok());
+    ExpectNamed(journal.status(), 12345);
+    uint64_t visited = 0;
+    absl::StatusOr<ChainTip> tip = VerifyJournal(dir_, [&](const VerifiedRecord& r) {
+      EXPECT_EQ(r.seq, visited + 1);
+      visited = r.seq;
+      return absl::OkStatus();
+    });
+    ExpectNamed(tip.status(), 12345);
+    EXPECT_EQ(visited, 12344u);  // every record before the damaged one, in order
+  }
+}
+
+TEST_F(DeepChainTest, DeepGapIsNamedAndReadNamesTheDamagedRecord) {
+  Damage({}, {15000});
+  ExpectNamed(Journal::Open(dir_, {}).status(), 15000);
+  // Read checks too: open trusting record 16000, then read across the gap.
+  JournalOptions options;
+  options.verify_from_seq = 16000;
+  absl::StatusOr<ChainHash> trusted;
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir_, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    trusted = ReadStoredChainHash(db.get(), 16000);
+  }
+  ASSERT_TRUE(trusted.ok()) << trusted.status();
+  options.trusted_hash = *trusted;
+  absl::StatusOr<std::unique_ptr<Journal>> journal = Journal::Open(dir_, options);
+  ASSERT_TRUE(journal.ok()) << journal.status();
+  ExpectNamed((*journal)->Read(12000, kReadRecordsMax).status(), 15000);
+  // Reading from 15001 needs record 15000's hash (missing); from 15002 all is intact.
+  ExpectNamed((*journal)->Read(15001, kReadRecordsMax).status(), 15000);
+  absl::StatusOr<std::vector<StoredRecord>> tail = (*journal)->Read(15002, kReadRecordsMax);
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  EXPECT_EQ(tail->size(), kReadRecordsMax);
+  EXPECT_EQ(tail->front().seq, 15002u);
+  EXPECT_EQ(tail->back().seq, 15001u + kReadRecordsMax);
 }
 
 }  // namespace

@@ -132,6 +132,15 @@ Journal::~Journal() {
   }
   writer_.join();
   ALMANAC_CHECK(queue_.empty());
+  // Move the memtable into a table file on a clean close, so the next Open does not
+  // have to replay (and, by RocksDB's default, flush) up to memtable_bytes of log first:
+  // that made a start after a clean stop several times slower than the chain check.
+  // Best effort: the log holds every record anyway, and a failure here loses nothing.
+  // Not after a failed write: what the memtable holds then is not known to be durable.
+  if (!health().ok()) return;
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  db_->Flush(flush).PermitUncheckedError();
 }
 
 absl::StatusOr<uint64_t> Journal::Append(std::string draft) {
