@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "ctl/api/api_bench.h"
 #include "ctl/state/state_bench.h"
 #include "journal/journal_bench.h"
 #include "tools/bench/node/node_bench.h"
@@ -21,7 +22,11 @@ constexpr char kUsage[] =
     "          writers; replay (read + verify) records/s over N records\n"
     "  state [members] [dir]\n"
     "          resident memory per member and snapshot serialize/write/load times\n"
-    "          for N members (default 1,000,000)\n";
+    "          for N members (default 1,000,000)\n"
+    "  api [--dir=D] [--members=N] [--seconds=S]\n"
+    "          durable authorize POSTs/s with p50/p99, GET of one member and of the\n"
+    "          whole member list, with 1 and 8 keep-alive connections (default 100,000\n"
+    "          members)\n";
 
 std::string Usage() {
   return std::string(kUsage) + almanac::bench::kNodeUsage + almanac::bench::kNetconfUsage;
@@ -39,6 +44,9 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(argv[1], "state") == 0) {
     return almanac::state::RunStateBench(argc - 1, argv + 1);
+  }
+  if (std::strcmp(argv[1], "api") == 0) {
+    return almanac::api::RunApiBench(argc - 1, argv + 1);
   }
   if (std::strcmp(argv[1], "node") == 0) {
     return almanac::bench::RunNodeBench(argc - 1, argv + 1);

@@ -1,0 +1,267 @@
+#include "ctl/api/api_bench.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "ctl/api/api_server.h"
+#include "ctl/api/member_json.h"
+#include "ctl/api/network_json.h"
+#include "ctl/commands/member_commands.h"
+#include "ctl/commands/network_commands.h"
+#include "ctl/sequencer.h"
+#include "ctl/telemetry.h"
+#include "httplib.h"
+#include "journal/journal.h"
+
+namespace almanac::api {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr uint64_t kBenchController = 0x949cb95e9dULL;
+constexpr char kBenchToken[] = "almanac-bench-api-token";
+constexpr uint64_t kFirstMember = 0x1000000000ULL;
+constexpr size_t kCreateBatch = 1000;  // members per command (journal batch max is 1024)
+
+struct Args {
+  std::string dir;
+  size_t members = 100000;
+  double seconds = 3.0;
+};
+
+bool ParseArgs(int argc, char** argv, Args* args) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](const char* name) -> const char* {
+      const size_t n = std::strlen(name);
+      return a.compare(0, n, name) == 0 ? a.c_str() + n : nullptr;
+    };
+    if (const char* v = value("--dir=")) {
+      args->dir = v;
+    } else if (const char* v = value("--members=")) {
+      if (!absl::SimpleAtoi(v, &args->members) || args->members == 0) return false;
+    } else if (const char* v = value("--seconds=")) {
+      if (!absl::SimpleAtod(v, &args->seconds) || args->seconds <= 0) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+struct Latencies {
+  std::vector<double> ms;
+  size_t errors = 0;
+  double seconds = 0;
+
+  double Percentile(double p) {
+    if (ms.empty()) return 0;
+    std::sort(ms.begin(), ms.end());
+    const size_t i = std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()));
+    return ms[i];
+  }
+};
+
+// Runs `request` on `connections` threads, each with its own keep-alive client, until
+// `seconds` pass or each thread made `count_max` requests. request returns false on error.
+using RequestFn = std::function<bool(size_t thread, uint64_t i, httplib::Client& client)>;
+Latencies RunPhase(int port, size_t connections, double seconds, uint64_t count_max,
+                   const RequestFn& request) {
+  std::vector<Latencies> per(connections);
+  std::vector<std::thread> threads;
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point end =
+      start + std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
+  for (size_t t = 0; t < connections; ++t) {
+    threads.emplace_back([&, t] {
+      httplib::Client client("127.0.0.1", port);
+      client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);
+      client.set_read_timeout(60, 0);
+      client.set_default_headers({{"X-ZT1-Auth", kBenchToken}});
+      for (uint64_t i = 0; i < count_max; ++i) {
+        const Clock::time_point t0 = Clock::now();
+        if (t0 >= end) break;
+        if (!request(t, i, client)) ++per[t].errors;
+        per[t].ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  Latencies all;
+  all.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  for (Latencies& l : per) {
+    all.ms.insert(all.ms.end(), l.ms.begin(), l.ms.end());
+    all.errors += l.errors;
+  }
+  return all;
+}
+
+// Fills the network with members through the sequencer: one command per kCreateBatch
+// members, each deciding as PutMemberCommand would for every member in it (distinct
+// members of one network, so deciding them against the same state is exact).
+bool CreateMembers(ctl::Sequencer* sequencer, uint64_t nwid, size_t members) {
+  const ctl::Actor actor{schema::ActorKind::AdminToken, "bench", "almanac-bench"};
+  for (size_t first = 0; first < members; first += kCreateBatch) {
+    auto puts = std::make_shared<std::vector<ctl::Command>>();
+    ctl::Command batch;
+    batch.actor = actor;
+    batch.reads.push_back(ctl::ObjectKey::Network(nwid));
+    for (size_t i = first; i < std::min(members, first + kCreateBatch); ++i) {
+      MemberPatch patch;
+      patch.name = absl::StrCat("member-", i);
+      patch.ip_assignments = std::vector<std::string>{
+          absl::StrCat("10.", (i >> 16) & 255, ".", (i >> 8) & 255, ".", i & 255)};
+      puts->push_back(commands::PutMemberCommand(
+          actor, nwid, kFirstMember + i, MakeMemberEdit(std::move(patch)),
+          /*sets_ip_assignments=*/false, std::make_shared<commands::MemberOutcome>()));
+      batch.writes.push_back(ctl::ObjectKey::Member(nwid, kFirstMember + i));
+    }
+    batch.decide = [puts](const state::State& s, ctl::CommandContext& ctx) {
+      for (ctl::Command& c : *puts) {
+        absl::Status st = c.decide(s, ctx);
+        if (!st.ok()) return st;
+      }
+      return absl::OkStatus();
+    };
+    absl::StatusOr<ctl::CommitResult> done = sequencer->Submit(std::move(batch));
+    if (!done.ok()) {
+      std::fprintf(stderr, "creating members: %s\n", done.status().ToString().c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+void PrintRow(const char* what, size_t connections, Latencies l, const std::string& extra) {
+  const double rate = l.ms.size() / l.seconds;
+  std::printf("%-28s %5zu %12.0f %9.3f %9.3f %9.3f %7zu  %s\n", what, connections, rate,
+              l.Percentile(0.50), l.Percentile(0.99), l.Percentile(1.0), l.errors,
+              extra.c_str());
+  std::fflush(stdout);
+}
+
+int Bench(const Args& args, const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<journal::Journal>> journal =
+      journal::Journal::Open(dir + "/journal", {});
+  if (!journal.ok()) {
+    std::fprintf(stderr, "journal: %s\n", journal.status().ToString().c_str());
+    return 1;
+  }
+  ctl::Sequencer sequencer(journal->get(), state::State{}, ctl::SequencerOptions{});
+  ctl::Telemetry telemetry;
+  ApiServerOptions options;
+  options.listen_port = 0;
+  options.auth_token = kBenchToken;
+  options.controller_address = kBenchController;
+  options.controller_identity_public = "949cb95e9d:0:bench";
+  absl::StatusOr<std::unique_ptr<ApiServer>> server =
+      ApiServer::Start(options, &sequencer, &telemetry);
+  if (!server.ok()) {
+    std::fprintf(stderr, "api: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  const int port = (*server)->port();
+
+  auto outcome = std::make_shared<commands::NetworkOutcome>();
+  const ctl::Actor actor{schema::ActorKind::AdminToken, "bench", "almanac-bench"};
+  if (!sequencer.Submit(commands::CreateNetworkCommand(actor, kBenchController,
+                                                       MakeNetworkEdit(NetworkPatch{}), outcome))
+           .ok()) {
+    return 1;
+  }
+  const std::string nwid = state::NetworkIdHex(outcome->nwid);
+  const Clock::time_point fill_start = Clock::now();
+  if (!CreateMembers(&sequencer, outcome->nwid, args.members)) return 1;
+  const double fill_s = std::chrono::duration<double>(Clock::now() - fill_start).count();
+  std::printf("almanac-bench api: network %s with %zu members (created through the sequencer "
+              "in %.2f s), journal in %s\n\n",
+              nwid.c_str(), args.members, fill_s, dir.c_str());
+  std::printf("%-28s %5s %12s %9s %9s %9s %7s\n", "request", "conns", "per second", "p50 ms",
+              "p99 ms", "max ms", "errors");
+
+  const std::string member_base = "/controller/network/" + nwid + "/member/";
+  const std::string bodies[2] = {R"({"authorized":false})", R"({"authorized":true})"};
+  // Each thread flips its own members (i % connections == thread), so every POST is a change.
+  std::vector<char> authorized(args.members, 0);
+  for (size_t connections : {size_t{1}, size_t{8}}) {
+    const uint64_t syncs_before = (*journal)->sync_writes();
+    const uint64_t seq_before = (*journal)->last_seq();
+    std::vector<size_t> next(connections, 0);
+    Latencies l = RunPhase(port, connections, args.seconds, UINT64_MAX,
+                           [&](size_t t, uint64_t, httplib::Client& c) {
+      size_t m = t + next[t] * connections;
+      if (m >= args.members) next[t] = 0, m = t;
+      ++next[t];
+      authorized[m] ^= 1;
+      auto r = c.Post((member_base + state::AddressHex(kFirstMember + m)).c_str(),
+                      bodies[static_cast<int>(authorized[m])], "application/json");
+      return r && r->status == 200;
+    });
+    const uint64_t syncs = (*journal)->sync_writes() - syncs_before;
+    const uint64_t events = (*journal)->last_seq() - seq_before;
+    PrintRow("POST authorize (durable)", connections, l,
+             absl::StrCat(syncs, " fsyncs, ", syncs ? events / static_cast<double>(syncs) : 0,
+                          " events/fsync"));
+  }
+  for (size_t connections : {size_t{1}, size_t{8}}) {
+    Latencies l = RunPhase(port, connections, args.seconds, UINT64_MAX,
+                           [&](size_t t, uint64_t i, httplib::Client& c) {
+      const size_t m = (t * 7919 + i * 104729) % args.members;
+      auto r = c.Get((member_base + state::AddressHex(kFirstMember + m)).c_str());
+      return r && r->status == 200;
+    });
+    PrintRow("GET one member", connections, l, "");
+  }
+  const std::string lists[2] = {"/controller/network/" + nwid + "/member",
+                                "/unstable/controller/network/" + nwid + "/member"};
+  for (const std::string& path : lists) {
+    for (size_t connections : {size_t{1}, size_t{8}}) {
+      size_t bytes = 0;
+      Latencies l = RunPhase(port, connections, args.seconds, 5,
+                             [&](size_t, uint64_t, httplib::Client& c) {
+        auto r = c.Get(path.c_str());
+        if (r) bytes = r->body.size();
+        return r && r->status == 200;
+      });
+      PrintRow(path[1] == 'u' ? "GET /unstable/.../member" : "GET .../member (map)",
+               connections, l, absl::StrCat(bytes, " bytes"));
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int RunApiBench(int argc, char** argv) {
+  Args args;
+  if (!ParseArgs(argc, argv, &args)) {
+    std::fprintf(stderr, "usage: almanac-bench api [--dir=D] [--members=N] [--seconds=S]\n");
+    return 2;
+  }
+  std::string dir = (args.dir.empty() ? std::string("/var/tmp") : args.dir) +
+                    "/almanac-api-bench-XXXXXX";
+  if (mkdtemp(dir.data()) == nullptr) {
+    std::perror("mkdtemp");
+    return 1;
+  }
+  const int rc = Bench(args, dir);
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+  return rc;
+}
+
+}  // namespace almanac::api

@@ -1,0 +1,28 @@
+// api_bench: the admin API's throughput and latency (almanac-bench api), against the disk's
+// fdatasync rate it is bounded by.
+//
+// Set-up: an in-process ApiServer + Sequencer + Journal in a fresh directory on a real disk
+// (under /var/tmp unless --dir), one network with N members (default 100,000) created
+// through the sequencer directly in large batches (not N HTTP calls). Then, with 1 and with
+// 8 keep-alive connections (TCP_NODELAY on the client too, so only the server could stall):
+//   - durable authorize/deauthorize POSTs (each a real change, answered after its fsync):
+//     requests/s, p50, p99;
+//   - GET of one member: requests/s, p50, p99;
+//   - the whole member list, both /controller/network/<nwid>/member and the /unstable/...
+//     form with every member object: p50, p99 (and bytes).
+// Also prints the journal's commands per fsync, which is what makes 10,000 durable
+// authorizations/s possible on a disk doing ~500-1000 fdatasync/s.
+//
+// Thread safety: RunApiBench is a whole program's main; call it once.
+#ifndef ALMANAC_CTL_API_API_BENCH_H_
+#define ALMANAC_CTL_API_API_BENCH_H_
+
+namespace almanac::api {
+
+// argv[0] is "api"; flags: --dir=D --members=N --seconds=S (per timed phase).
+// Returns the process exit code (0 ok, 1 failure, 2 usage).
+int RunApiBench(int argc, char** argv);
+
+}  // namespace almanac::api
+
+#endif  // ALMANAC_CTL_API_API_BENCH_H_
