@@ -4,9 +4,14 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/random/random.h"
+#include "ctl/commands/field_change.h"
 #include "ctl/commands/limits.h"
 #include "ctl/net/assign.h"
+#include "ctl/net/capabilities.h"
 #include "ctl/net/ip.h"
+#include "ctl/state/convert.h"
+#include "nlohmann/json.hpp"
 
 namespace almanac::commands {
 namespace {
@@ -62,7 +67,49 @@ std::optional<net::IpAddress> PoolAddress(const state::Network& network,
                        [&taken](const net::IpAddress& ip) { return taken.contains(ip); });
 }
 
+// The ids of the network's capabilities marked "default": true, in id order. The API
+// validated the JSON; a damaged one grants nothing.
+std::vector<uint32_t> DefaultCapabilities(const state::NetworkConfig& config) {
+  std::vector<uint32_t> ids;
+  if (config.capabilities_json.empty()) return ids;
+  auto json = nlohmann::json::parse(config.capabilities_json, nullptr,
+                                    /*allow_exceptions=*/false);
+  if (!json.is_array()) return ids;
+  auto defs = net::ParseCapabilities(json);
+  if (!defs.ok()) return ids;
+  for (const net::CapabilityDef& def : *defs) {
+    if (def.default_grant) ids.push_back(def.id);
+  }
+  return ids;
+}
+
+void EmitDefaultCapabilities(const JoinRequest& request, const std::vector<uint32_t>& ids,
+                             ctl::CommandContext& ctx) {
+  state::MemberConfig config;  // a member new to the network has the defaults
+  config.capabilities = ids;
+  std::vector<FieldChange> changes = {
+      {"capabilities", "[]", nlohmann::json(ids).dump()}};
+  ctx.Emit(schema::Body::MemberChanged, [&](flatbuffers::FlatBufferBuilder& b) {
+    auto flat = state::BuildMemberConfig(b, config);
+    auto flat_changes = BuildFieldChanges(b, changes);
+    return schema::CreateMemberChanged(b, request.nwid, request.address, flat, flat_changes)
+        .Union();
+  });
+}
+
 }  // namespace
+
+bool DecideWithoutWrites(const state::State& state, const JoinRequest& request, int64_t now_ms,
+                         JoinOutcome* outcome) {
+  auto result = std::make_shared<JoinOutcome>();
+  ctl::Command command = JoinCommand(request, result);
+  std::vector<std::string> drafts;
+  thread_local absl::InsecureBitGen rng;  // the drafts are thrown away
+  ctl::CommandContext ctx(now_ms, 0, rng, &command.actor, &drafts);
+  if (!command.decide(state, ctx).ok() || !drafts.empty()) return false;
+  *outcome = *result;
+  return true;
+}
 
 ctl::Command JoinCommand(const JoinRequest& request, std::shared_ptr<JoinOutcome> outcome) {
   ctl::Command command;
@@ -99,6 +146,10 @@ ctl::Command JoinCommand(const JoinRequest& request, std::shared_ptr<JoinOutcome
             .Union();
       });
       outcome->joined = true;
+      if (member == nullptr) {
+        std::vector<uint32_t> defaults = DefaultCapabilities(network->config);
+        if (!defaults.empty()) EmitDefaultCapabilities(request, defaults, ctx);
+      }
     }
     bool authorized = member != nullptr && member->config.authorized;
     if (!authorized) {

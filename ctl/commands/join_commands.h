@@ -3,7 +3,9 @@
 // event written before the node hears anything:
 //   - unknown network: verdict kNotFound, no event;
 //   - first request of a member (or one an admin created without an identity): MemberJoined
-//     with the identity and request metadata, before anything else;
+//     with the identity and request metadata, before anything else; a member new to the
+//     network also gets the network's "default": true capabilities (MemberChanged), as
+//     ZeroTier's controller grants them to new members;
 //   - identity different from the one on record: kDenied (no event besides none);
 //   - not authorized: on a public network MemberAuthorized (credential "public") and go on,
 //     as ZeroTier does; on a private one kDenied;
@@ -50,6 +52,15 @@ struct JoinOutcome {
 // `outcome` is filled by the sequencer thread; read it after Submit returns OK.
 // Errors from Submit: ResourceExhausted when a new member would pass kNetworkMembersMax.
 ctl::Command JoinCommand(const JoinRequest& request, std::shared_ptr<JoinOutcome> outcome);
+
+// Runs JoinCommand's decision against `state` without the sequencer. True when it writes
+// no event (an unknown network, a known member that is denied or already authorized with
+// its addresses): *outcome is the verdict, and the caller may answer at once. False when
+// events are due (or the decision refused): submit JoinCommand. `now_ms` is only used for
+// drafts that are thrown away. REQUIRES: the caller holds the state's reader lock
+// (Sequencer::Read).
+bool DecideWithoutWrites(const state::State& state, const JoinRequest& request, int64_t now_ms,
+                         JoinOutcome* outcome);
 
 }  // namespace almanac::commands
 

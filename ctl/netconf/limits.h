@@ -33,12 +33,22 @@ inline constexpr size_t kPeersMax = 65536;            // key cache entries (48 B
 inline constexpr size_t kWhoisWaitingPacketsMax = 256;  // packets held for an identity
 inline constexpr size_t kWhoisWaitingPerSourceMax = 4;
 inline constexpr absl::Duration kWhoisTimeout = absl::Seconds(5);
-// Checking a new identity costs ~20 ms of memory-hard work on the receive thread. At most
-// this many per second (about a third of one core), and at most kValidatePerSourceMax of
-// them for one physical source, so a flood of made-up identities cannot starve known
-// members (whose keys are cached and need no check).
-inline constexpr size_t kValidatePerSecondMax = 16;
+// Checking a new identity costs ~12-20 ms of memory-hard work. It runs on one worker thread
+// (at most one core), never on the receive thread. At most kValidateQueueMax identities are
+// waiting, being checked or checked but not yet collected; at most kValidatePerSourceMax of
+// them come from one physical source, so one flooding host cannot take the whole queue.
+// Beyond either bound the HELLO is dropped (counted): a real node HELLOs again within
+// seconds. Packets from an address whose identity is being checked wait in the WHOIS
+// holding area above (same bounds and timeout). Known identities are answered at once.
+inline constexpr size_t kValidateQueueMax = 64;
 inline constexpr size_t kValidatePerSourceMax = 4;
+// Joins that write events (first request, public authorization, a pool address) wait for an
+// fsync; they run on kJoinWorkers threads, never the receive thread. At most
+// kJoinsInFlightMax are queued, running or done but not yet answered; beyond that a request
+// is dropped (counted) and the node asks again within seconds. Requests that write nothing
+// (a known, authorized member) are answered on the receive thread without the sequencer.
+inline constexpr size_t kJoinWorkers = 4;
+inline constexpr size_t kJoinsInFlightMax = 1024;
 inline constexpr size_t kRateLimitEntriesMax = 65536;  // (member, network) -> last answer
 inline constexpr absl::Duration kRateLimitInterval = absl::Seconds(1);
 inline constexpr size_t kRecentMembersMax = 65536;      // push targets

@@ -31,6 +31,16 @@ Responder::Responder(ResponderOptions options, ctl::Sequencer* sequencer)
   }
   sequencer_->AddListener(
       [this](const std::vector<ctl::AppliedRecord>& records) { OnApplied(records); });
+  workers_.emplace_back([this] { ValidateLoop(); });
+  for (size_t i = 0; i < kJoinWorkers; ++i) workers_.emplace_back([this] { JoinLoop(); });
+}
+
+Responder::~Responder() {
+  {
+    absl::MutexLock lock(&work_mu_);
+    stopping_ = true;
+  }
+  for (std::thread& t : workers_) t.join();
 }
 
 ResponderCounters Responder::counters() const {
@@ -42,6 +52,7 @@ ResponderCounters Responder::counters() const {
 std::vector<Datagram> Responder::Receive(std::string_view bytes, const zt::InetAddress& from,
                                          absl::Time now) {
   std::vector<Datagram> out;
+  Drain(now, out);
   COUNT(datagrams);
   zt::Reassembler::Stats before = reassembler_.stats();
   std::optional<std::string> packet = reassembler_.Add(from.ToString(), bytes, now);
@@ -100,15 +111,18 @@ void Responder::HandleHello(std::string& packet, const zt::InetAddress& from, ab
     }
     peer = &it->second;
   } else {
-    if (!ValidateBudget(from, now)) return COUNT(validate_throttled);
+    // The memory-hard check runs once per identity, on the checker thread; this HELLO
+    // waits with the address's other packets and is handled again once it is done.
+    if (validating_.contains(header->source)) {
+      return Hold(header->source, std::move(packet), from, now, out, /*whois=*/false);
+    }
     std::string binary = hello->identity.Serialize();
     auto id = zt::Identity::FromBinary(
         absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(binary.data()), binary.size()),
         nullptr);
-    // The memory-hard check runs once per identity; afterwards the peer is cached.
-    if (!id.ok() || !id->Validate().ok()) return COUNT(identity_invalid);
-    peer = AddPeer(*id);
-    if (peer == nullptr) return COUNT(identity_invalid);
+    if (!id.ok()) return COUNT(identity_invalid);
+    if (!StartValidation(*id, from)) return COUNT(validate_throttled);
+    return Hold(header->source, std::move(packet), from, now, out, /*whois=*/false);
   }
   std::string checked = packet;
   absl::Status s = zt::Dearmor(checked, peer->key);
@@ -127,7 +141,11 @@ void Responder::HandleHello(std::string& packet, const zt::InetAddress& from, ab
 Responder::Peer* Responder::AddPeer(const zt::Identity& identity) {
   auto key = options_.identity.Agree(identity);
   if (!key.ok()) return nullptr;
-  if (peers_.size() >= kPeersMax) {
+  return AddPeerWithKey(identity, *key);
+}
+
+Responder::Peer* Responder::AddPeerWithKey(const zt::Identity& identity, const zt::Key48& key) {
+  if (peers_.size() >= kPeersMax && !peers_.contains(identity.address())) {
     // Evict any peer but a root: it costs one Agree (and a Validate) to bring back.
     for (auto it = peers_.begin(); it != peers_.end(); ++it) {
       if (std::find(root_addresses_.begin(), root_addresses_.end(), it->first) ==
@@ -139,22 +157,8 @@ Responder::Peer* Responder::AddPeer(const zt::Identity& identity) {
   }
   Peer& peer = peers_[identity.address()];
   peer.identity = identity;
-  peer.key = *key;
+  peer.key = key;
   return &peer;
-}
-
-bool Responder::ValidateBudget(const zt::InetAddress& from, absl::Time now) {
-  if (now - validate_window_start_ >= absl::Seconds(1)) {
-    validate_window_start_ = now;
-    validate_count_ = 0;
-    validate_per_source_.clear();
-  }
-  if (validate_count_ >= kValidatePerSecondMax) return false;
-  size_t& mine = validate_per_source_[from.ToString()];
-  if (mine >= kValidatePerSourceMax) return false;
-  ++mine;
-  ++validate_count_;
-  return true;
 }
 
 bool Responder::SeenBefore(Peer& peer, uint64_t packet_id) {
@@ -167,7 +171,7 @@ bool Responder::SeenBefore(Peer& peer, uint64_t packet_id) {
 }
 
 void Responder::Hold(uint64_t source, std::string packet, const zt::InetAddress& from,
-                     absl::Time now, std::vector<Datagram>& out) {
+                     absl::Time now, std::vector<Datagram>& out, bool whois) {
   std::vector<Held>& list = held_[source];
   if (held_count_ >= kWhoisWaitingPacketsMax || list.size() >= kWhoisWaitingPerSourceMax) {
     if (list.empty()) held_.erase(source);
@@ -177,7 +181,8 @@ void Responder::Hold(uint64_t source, std::string packet, const zt::InetAddress&
   list.push_back(Held{std::move(packet), from, now});
   ++held_count_;
   COUNT(whois_queued);
-  if (!first) return;
+  // An address whose identity is being checked needs no WHOIS.
+  if (!first || !whois || validating_.contains(source)) return;
   std::string query;
   zt::AppendUint(query, zt::kAddressBytes, source);
   for (uint64_t root : root_addresses_) {
@@ -194,6 +199,8 @@ void Responder::HandleOk(const Peer& peer, std::string_view payload, absl::Time 
                          std::vector<Datagram>& out) {
   auto ok = zt::ParseOk(payload);
   if (!ok.ok()) return COUNT(malformed);
+  // A node acknowledges a pushed config with OK(ECHO); nothing to do but count it.
+  if (ok->in_re_verb == zt::Verb::kEcho) return COUNT(echo_acks);
   if (ok->in_re_verb != zt::Verb::kWhois) return;
   // Only roots are trusted to say who an address is.
   if (std::find(root_addresses_.begin(), root_addresses_.end(), peer.identity.address()) ==
@@ -207,22 +214,19 @@ void Responder::HandleOk(const Peer& peer, std::string_view payload, absl::Time 
         absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(rest.data()), rest.size()), &used);
     if (!id.ok()) break;
     rest.remove_prefix(used);
-    auto held = held_.extract(id->address());
-    if (!held) continue;
-    held_count_ -= held.mapped().size();
-    if (!peers_.contains(id->address())) {
-      // Charged to where the held packets came from (for relayed ones, the root).
-      if (held.mapped().empty() || !ValidateBudget(held.mapped()[0].from, now)) {
-        COUNT(validate_throttled);
-        continue;
-      }
-      if (!id->Validate().ok()) {
-        COUNT(identity_invalid);
-        continue;
-      }
-      if (AddPeer(*id) == nullptr) continue;
+    auto held = held_.find(id->address());
+    if (held == held_.end() || held->second.empty()) continue;
+    if (peers_.contains(id->address())) {
+      std::vector<Held> list = std::move(held->second);
+      held_.erase(held);
+      held_count_ -= list.size();
+      for (Held& h : list) HandlePacket(std::move(h.packet), h.from, now, out);
+      continue;
     }
-    for (Held& h : held.mapped()) HandlePacket(std::move(h.packet), h.from, now, out);
+    if (validating_.contains(id->address())) continue;
+    // Checked on the checker thread, charged to where the held packets came from (for
+    // relayed ones, the root); they stay held (bounded, with timeout) until it is done.
+    if (!StartValidation(*id, held->second[0].from)) COUNT(validate_throttled);
   }
 }
 

@@ -58,39 +58,64 @@ void Responder::HandleRequest(const Peer& peer, uint64_t packet_id, std::string_
   join.version_revision = metadata.version_revision;
   join.os_arch = metadata.os_arch;
   join.physical_address = from.ToString();
-  auto outcome = std::make_shared<commands::JoinOutcome>();
-  auto committed = sequencer_->Submit(commands::JoinCommand(join, outcome));
-  if (!committed.ok()) return COUNT(internal_errors);  // the node retries in 60 s
   RememberRecent(key, Recent{from, now, packet_id, metadata});
-  switch (outcome->verdict) {
+  commands::JoinOutcome outcome;
+  if (sequencer_->Read([&](const state::State& s) {
+        return commands::DecideWithoutWrites(s, join, absl::ToUnixMillis(now), &outcome);
+      })) {
+    COUNT(answered_direct);
+    return Answer(peer, packet_id, nwid, outcome.verdict, metadata, from, now, out);
+  }
+  // Events are due: a join worker makes them durable, Drain answers.
+  if (joins_in_flight_ >= kJoinsInFlightMax) return COUNT(joins_dropped);
+  ++joins_in_flight_;
+  {
+    absl::MutexLock lock(&work_mu_);
+    join_jobs_.push_back(JoinJob{std::move(join), packet_id, from, metadata});
+  }
+  COUNT(joins_queued);
+}
+
+void Responder::Answer(const Peer& peer, uint64_t packet_id, uint64_t nwid,
+                       commands::JoinVerdict verdict, const RequestMetadata& metadata,
+                       const zt::InetAddress& to, absl::Time now, std::vector<Datagram>& out) {
+  switch (verdict) {
     case commands::JoinVerdict::kNotFound:
       COUNT(answered_not_found);
-      return SendError(peer, packet_id, zt::ErrorCode::kObjNotFound, nwid, from, out);
+      return SendError(peer, packet_id, zt::ErrorCode::kObjNotFound, nwid, to, out);
     case commands::JoinVerdict::kDenied:
       COUNT(answered_denied);
-      return SendError(peer, packet_id, zt::ErrorCode::kNetworkAccessDenied, nwid, from, out);
+      return SendError(peer, packet_id, zt::ErrorCode::kNetworkAccessDenied, nwid, to, out);
     case commands::JoinVerdict::kAuthorized:
       break;
   }
-  bool authorized = false;
-  std::vector<std::string> chunks = ConfigChunks(nwid, member, metadata, now, &authorized);
+  bool authorized = false, exists = false;
+  std::vector<std::string> chunks =
+      ConfigChunks(nwid, peer.identity.address(), metadata, now, &authorized, &exists);
+  if (!exists) {  // deleted between the decision and now
+    COUNT(answered_not_found);
+    return SendError(peer, packet_id, zt::ErrorCode::kObjNotFound, nwid, to, out);
+  }
   if (!authorized) {  // deauthorized between the decision and now
     COUNT(answered_denied);
-    return SendError(peer, packet_id, zt::ErrorCode::kNetworkAccessDenied, nwid, from, out);
+    return SendError(peer, packet_id, zt::ErrorCode::kNetworkAccessDenied, nwid, to, out);
   }
   if (chunks.empty()) return COUNT(internal_errors);
   for (const std::string& p : OkConfigPayloads(packet_id, chunks)) {
-    Send(peer, zt::Verb::kOk, p, from, out);
+    Send(peer, zt::Verb::kOk, p, to, out);
   }
   COUNT(answered_config);
 }
 
 std::vector<std::string> Responder::ConfigChunks(uint64_t nwid, uint64_t address,
                                                  const RequestMetadata& metadata,
-                                                 absl::Time now, bool* authorized) {
+                                                 absl::Time now, bool* authorized,
+                                                 bool* network_exists) {
   *authorized = false;
+  if (network_exists != nullptr) *network_exists = false;
   auto dict = sequencer_->Read([&](const state::State& s) -> absl::StatusOr<zt::Dictionary> {
     const state::Network* network = s.FindNetwork(nwid);
+    if (network_exists != nullptr) *network_exists = network != nullptr;
     const state::Member* member = s.FindMember(nwid, address);
     if (network == nullptr || member == nullptr || !member->config.authorized) {
       return absl::PermissionDeniedError("not authorized");
@@ -132,10 +157,14 @@ void Responder::PushTo(const MemberKey& key, const Recent& recent, absl::Time no
                        std::vector<Datagram>& out) {
   auto peer = peers_.find(key.second);
   if (peer == peers_.end()) return;
-  bool authorized = false;
+  bool authorized = false, exists = false;
   std::vector<std::string> chunks = ConfigChunks(key.first, key.second, recent.metadata, now,
-                                                 &authorized);
-  if (!authorized) {
+                                                 &authorized, &exists);
+  if (!exists) {
+    // A deleted network is unknown to the controller, as ZeroTier says it: OBJ_NOT_FOUND.
+    SendError(peer->second, recent.request_id, zt::ErrorCode::kObjNotFound, key.first,
+              recent.path, out);
+  } else if (!authorized) {
     // ZeroTier tells a member it lost access with ERROR NETWORK_ACCESS_DENIED.
     SendError(peer->second, recent.request_id, zt::ErrorCode::kNetworkAccessDenied, key.first,
               recent.path, out);
@@ -177,6 +206,7 @@ void Responder::OnApplied(const std::vector<ctl::AppliedRecord>& records) {
 
 std::vector<Datagram> Responder::Tick(absl::Time now) {
   std::vector<Datagram> out;
+  Drain(now, out);
   if (now >= next_root_hello_) {
     next_root_hello_ = now + kRootHelloInterval;
     for (uint64_t root : root_addresses_) {

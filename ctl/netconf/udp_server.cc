@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -62,6 +63,15 @@ absl::StatusOr<std::unique_ptr<UdpServer>> StartNetconf(const NetconfOptions& op
     responder_options.planet = *std::move(planet);
   }
   std::unique_ptr<UdpServer> server(new UdpServer());
+  // Worker threads of the responder wake the loop through this when results are ready.
+  server->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (server->wake_fd_ < 0) {
+    return absl::UnavailableError(absl::StrCat("eventfd: ", std::strerror(errno)));
+  }
+  responder_options.wake = [fd = server->wake_fd_] {
+    uint64_t one = 1;
+    (void)write(fd, &one, sizeof(one));  // EAGAIN: already pending, which is enough
+  };
   server->fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (server->fd_ < 0 || bind(server->fd_, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
     return absl::UnavailableError(absl::StrCat("cannot bind ", options.listen, ": ",
@@ -79,7 +89,9 @@ absl::StatusOr<std::unique_ptr<UdpServer>> StartNetconf(const NetconfOptions& op
 UdpServer::~UdpServer() {
   stopping_ = true;
   if (thread_.joinable()) thread_.join();
+  responder_.reset();  // stops the workers, which may still call wake
   if (fd_ >= 0) close(fd_);
+  if (wake_fd_ >= 0) close(wake_fd_);
 }
 
 void UdpServer::Run() {
@@ -97,8 +109,13 @@ void UdpServer::Run() {
     }
   };
   while (!stopping_) {
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, kPollTimeoutMs) > 0 && (p.revents & POLLIN)) {
+    pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    int ready = poll(fds, 2, kPollTimeoutMs);
+    if (ready > 0 && (fds[1].revents & POLLIN)) {
+      uint64_t count = 0;
+      (void)read(wake_fd_, &count, sizeof(count));  // Tick below collects the results
+    }
+    if (ready > 0 && (fds[0].revents & POLLIN)) {
       sockaddr_in from{};
       socklen_t len = sizeof(from);
       ssize_t n = recvfrom(fd_, buffer.data(), buffer.size(), 0,

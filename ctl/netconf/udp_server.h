@@ -1,6 +1,7 @@
 // The UDP shell around the netconf Responder: one socket, one thread that receives,
 // hands each datagram to the Responder, sends what it returns, and calls Tick about every
-// 100 ms (root HELLOs, WHOIS expiry, config pushes).
+// 100 ms (root HELLOs, WHOIS expiry, config pushes) and at once when a responder worker
+// (identity check, join) has finished something (an eventfd wakes the poll).
 //
 // Daemon wiring (almanacd): --zt-listen (default 0.0.0.0:9993; port 0 picks one, read it
 // back with port()) and --planet (default <home>/planet):
@@ -50,6 +51,7 @@ class UdpServer {
   void Run();
 
   int fd_ = -1;
+  int wake_fd_ = -1;  // eventfd the responder's workers signal
   uint16_t port_ = 0;
   std::function<absl::Time()> clock_;
   std::unique_ptr<Responder> responder_;
