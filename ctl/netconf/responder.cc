@@ -62,7 +62,9 @@ std::vector<Datagram> Responder::Receive(std::string_view bytes, const zt::InetA
     counters_.runts += after.runts - before.runts;
     counters_.fragments_dropped += (after.oversized - before.oversized) +
                                    (after.inconsistent - before.inconsistent) +
-                                   (after.duplicates - before.duplicates);
+                                   (after.duplicates - before.duplicates) +
+                                   (after.evicted_packets - before.evicted_packets) +
+                                   (after.expired_packets - before.expired_packets);
   }
   if (packet) HandlePacket(std::move(*packet), from, now, out);
   return out;

@@ -74,7 +74,8 @@ struct ResponderOptions {
 struct ResponderCounters {
   uint64_t datagrams = 0;
   uint64_t runts = 0;              // shorter than a fragment or packet (from reassembly)
-  uint64_t fragments_dropped = 0;  // other reassembly drops
+  uint64_t fragments_dropped = 0;  // other reassembly drops (also unfinished packets
+                                   // evicted or expired: a fragment flood)
   uint64_t malformed = 0;          // parse failures, bad LZ4, wrong identity in HELLO
   uint64_t bad_mac = 0;
   uint64_t replayed = 0;
@@ -130,7 +131,7 @@ class Responder {
   void AddValidatedPeerForTest(const zt::Identity& identity) { AddPeer(identity); }
   // Table sizes, for tests of the named bounds.
   struct TableSizes {
-    size_t peers, held_packets, validating, joins_in_flight, rate_limit, recent;
+    size_t peers, held_packets, validating, joins_in_flight, rate_limit, recent, reassembling;
   };
   TableSizes table_sizes_for_test() const;
 

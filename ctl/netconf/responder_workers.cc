@@ -146,7 +146,8 @@ void Responder::WaitWorkersIdleForTest() {
 
 Responder::TableSizes Responder::table_sizes_for_test() const {
   return TableSizes{peers_.size(),      held_count_,         validating_.size(),
-                    joins_in_flight_,   last_answer_.size(), recent_.size()};
+                    joins_in_flight_,   last_answer_.size(), recent_.size(),
+                    reassembler_.packets_pending()};
 }
 
 }  // namespace almanac::netconf
