@@ -177,4 +177,42 @@ ctl::Command JoinCommand(const JoinRequest& request, std::shared_ptr<JoinOutcome
   return command;
 }
 
+bool PoolAddressDue(const state::State& state, uint64_t nwid, uint64_t address) {
+  const state::Network* network = state.FindNetwork(nwid);
+  if (network == nullptr) return false;
+  const state::Member* member = state.FindMember(nwid, address);
+  if (member == nullptr || !member->config.authorized) return false;
+  return PoolAddress(*network, member, address).has_value();
+}
+
+ctl::Command AssignPoolAddressCommand(uint64_t nwid, uint64_t address,
+                                      std::shared_ptr<JoinOutcome> outcome) {
+  ctl::Command command;
+  command.reads = {ctl::ObjectKey::Network(nwid), ctl::ObjectKey::NetworkIps(nwid)};
+  command.writes = {ctl::ObjectKey::Member(nwid, address), ctl::ObjectKey::NetworkIps(nwid)};
+  command.actor.kind = schema::ActorKind::Node;
+  command.actor.id = state::AddressHex(address);
+  command.decide = [nwid, address, outcome](const state::State& state,
+                                            ctl::CommandContext& ctx) -> absl::Status {
+    *outcome = JoinOutcome();
+    const state::Network* network = state.FindNetwork(nwid);
+    if (network == nullptr) return absl::OkStatus();  // deleted meanwhile: kNotFound
+    const state::Member* member = state.FindMember(nwid, address);
+    if (member == nullptr || !member->config.authorized) {
+      outcome->verdict = JoinVerdict::kDenied;
+      return absl::OkStatus();
+    }
+    if (std::optional<net::IpAddress> ip = PoolAddress(*network, member, address)) {
+      std::string text = ip->ToString();
+      ctx.Emit(schema::Body::IpAssigned, [&](flatbuffers::FlatBufferBuilder& b) {
+        return schema::CreateIpAssignedDirect(b, nwid, address, text.c_str()).Union();
+      });
+      outcome->assigned_ip = text;
+    }
+    outcome->verdict = JoinVerdict::kAuthorized;
+    return absl::OkStatus();
+  };
+  return command;
+}
+
 }  // namespace almanac::commands

@@ -62,6 +62,20 @@ ctl::Command JoinCommand(const JoinRequest& request, std::shared_ptr<JoinOutcome
 bool DecideWithoutWrites(const state::State& state, const JoinRequest& request, int64_t now_ms,
                          JoinOutcome* outcome);
 
+// True when the member exists, is authorized and JoinCommand would give it a pool address
+// now (the rule above). The push path asks this for a member just authorized through the
+// API, so the pushed config carries the address (as ZeroTier's controller assigns at
+// authorization) instead of waiting for the node's next request. REQUIRES: the caller
+// holds the state's reader lock (Sequencer::Read).
+bool PoolAddressDue(const state::State& state, uint64_t nwid, uint64_t address);
+
+// IpAssigned with the pool address PoolAddressDue promises, decided again under the
+// sequencer (nothing if it is no longer due); never joins nor authorizes anybody.
+// outcome->assigned_ip names the address written, or is "". Actor: the node the address
+// is for, as for its join. Keys as JoinCommand.
+ctl::Command AssignPoolAddressCommand(uint64_t nwid, uint64_t address,
+                                      std::shared_ptr<JoinOutcome> outcome);
+
 }  // namespace almanac::commands
 
 #endif  // ALMANAC_CTL_COMMANDS_JOIN_COMMANDS_H_

@@ -53,7 +53,12 @@ inline constexpr size_t kRateLimitEntriesMax = 65536;  // (member, network) -> l
 inline constexpr absl::Duration kRateLimitInterval = absl::Seconds(1);
 inline constexpr size_t kRecentMembersMax = 65536;      // push targets
 inline constexpr absl::Duration kPushRecentWindow = absl::Minutes(5);
+// A root that answered our last HELLO (OK(HELLO)) is HELLOed every kRootHelloInterval, as
+// ZeroTier nodes keep their roots. Until it answers (it may start after us, or a HELLO may
+// be lost), every kRootHelloRetryInterval: nodes find the controller through the root
+// (WHOIS, relaying), so a root that does not know us yet makes the controller unreachable.
 inline constexpr absl::Duration kRootHelloInterval = absl::Seconds(60);
+inline constexpr absl::Duration kRootHelloRetryInterval = absl::Seconds(3);
 
 }  // namespace almanac::netconf
 

@@ -2,10 +2,10 @@
 // controller gives. Method: a simulated node (member M's identity from the vectors, to skip
 // identity generation) HELLOs the controller (C's identity) and asks for an unknown network
 // (OBJ_NOT_FOUND), a private network (NETWORK_ACCESS_DENIED, and a MemberJoined is in the
-// journal), is authorized through the sequencer as the API would, gets a config with a
-// pool address, its routes and rules; a second request within a second is not answered; it
-// is deauthorized and hears about it within 2 s; junk, truncated, replayed and wrongly-MACed
-// packets are dropped and counted. The server's clock is a fake the test advances.
+// journal), is authorized through the sequencer as the API would, is pushed a config with
+// its pool address within 2 s, then asks and gets it with its routes and rules; a second
+// request within a second is not answered; it is deauthorized and hears about it within
+// 2 s; junk, truncated, replayed and wrongly-MACed packets are dropped and counted. The server's clock is a fake the test advances.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -212,14 +212,33 @@ TEST_F(NetconfE2eTest, JoinDenyAuthorizeConfigDeauthorize) {
     return m != nullptr && m->has_identity && m->identity_public == member_.public_key();
   }));
 
-  // Authorized as the API would; the push right after it is a config.
+  // Authorized as the API would; within 2 s, without asking again, the node is pushed a
+  // config that already holds its pool address (written as an IpAssigned first).
+  absl::Time authorized_at = absl::Now();
   ASSERT_TRUE(Submit(schema::Body::MemberAuthorized, [this](flatbuffers::FlatBufferBuilder& b) {
     return schema::CreateMemberAuthorizedDirect(b, nwid_, member_.address(), "api").Union();
   }).ok());
   auto pushed = node.Receive();
   ASSERT_TRUE(pushed.has_value());
-  EXPECT_EQ(pushed->verb, zt::Verb::kNetworkConfig);
+  EXPECT_LT(absl::Now() - authorized_at, absl::Seconds(2));
+  ASSERT_EQ(pushed->verb, zt::Verb::kNetworkConfig);
+  auto pushed_chunk = ParseChunk(pushed->payload);
+  ASSERT_TRUE(pushed_chunk.ok()) << pushed_chunk.status();
+  auto pushed_dict = zt::Dictionary::Parse(*AssembleChunks({*pushed_chunk}, controller_));
+  ASSERT_TRUE(pushed_dict.ok());
+  std::string assigned = sequencer_->Read([&](const state::State& s) {
+    const state::Member* m = s.FindMember(nwid_, member_.address());
+    return m->config.ip_assignments.empty() ? "" : m->config.ip_assignments[0];
+  });
+  auto ip = net::IpAddress::Parse(assigned);
+  ASSERT_TRUE(ip.ok()) << "no pool address written: '" << assigned << "'";
+  std::string expected_i = std::string("\x04", 1) +
+                           std::string(reinterpret_cast<const char*>(ip->bytes().data()), 4) +
+                           std::string("\x00\x18", 2);
+  ASSERT_TRUE(pushed_dict->Get("I").has_value());
+  EXPECT_EQ(*pushed_dict->Get("I"), expected_i);
 
+  // Its next request gets the same address, its routes and rules.
   Advance(now_, absl::Seconds(2));
   node.SendRaw(node.Request(nwid_));
   auto reply = node.Receive();
@@ -233,14 +252,6 @@ TEST_F(NetconfE2eTest, JoinDenyAuthorizeConfigDeauthorize) {
   ASSERT_TRUE(dict_bytes.ok()) << dict_bytes.status();
   auto dict = zt::Dictionary::Parse(*dict_bytes);
   ASSERT_TRUE(dict.ok());
-  std::string assigned = sequencer_->Read([&](const state::State& s) {
-    return s.FindMember(nwid_, member_.address())->config.ip_assignments.at(0);
-  });
-  auto ip = net::IpAddress::Parse(assigned);
-  ASSERT_TRUE(ip.ok());
-  std::string expected_i = std::string("\x04", 1) +
-                           std::string(reinterpret_cast<const char*>(ip->bytes().data()), 4) +
-                           std::string("\x00\x18", 2);
   EXPECT_EQ(*dict->Get("I"), expected_i);
   EXPECT_EQ(dict->Get("RT")->size(), 7u + 1 + 4);
   EXPECT_EQ(*dict->Get("R"), std::string("\xa5\x02\x08\x00\x00\x00\x01\x00", 8));

@@ -203,12 +203,17 @@ void Responder::HandleOk(const Peer& peer, std::string_view payload, absl::Time 
   if (!ok.ok()) return COUNT(malformed);
   // A node acknowledges a pushed config with OK(ECHO); nothing to do but count it.
   if (ok->in_re_verb == zt::Verb::kEcho) return COUNT(echo_acks);
-  if (ok->in_re_verb != zt::Verb::kWhois) return;
   // Only roots are trusted to say who an address is.
   if (std::find(root_addresses_.begin(), root_addresses_.end(), peer.identity.address()) ==
       root_addresses_.end()) {
     return;
   }
+  if (ok->in_re_verb == zt::Verb::kHello) {
+    // The root knows us now (its OK passed our MAC): back to the slow HELLO period.
+    root_next_hello_[peer.identity.address()] = now + kRootHelloInterval;
+    return;
+  }
+  if (ok->in_re_verb != zt::Verb::kWhois) return;
   std::string_view rest = ok->body;
   while (rest.size() >= zt::kIdentityBinaryPublicBytes) {
     size_t used = 0;

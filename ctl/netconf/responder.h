@@ -1,11 +1,13 @@
 // The VL1 peer engine of Almanac's netconf side: datagrams in, datagrams out. It keeps a
 // key per peer (Agree once per identity, after the identity's address was checked once
 // with Validate on a worker thread; packets of that address wait in the bounded holding
-// area meanwhile, see limits.h), answers HELLO with OK(HELLO) advertising protocol 11 (so 1.14 nodes use
-// suites 0/1 with us), asks its roots (WHOIS) about unknown sources while holding a few of
-// their packets, answers packets relayed through a root to the physical source they came
-// from (the root), HELLOs its roots at start and every kRootHelloInterval, reassembles
-// fragments, and answers NETWORK_CONFIG_REQUEST (shared/docs/zerotier-protocol.md §2-§5):
+// area meanwhile, see limits.h), answers HELLO with OK(HELLO) advertising protocol 11 (so
+// 1.14 nodes use suites 0/1 with us), asks its roots (WHOIS) about unknown sources while
+// holding a few of their packets, answers packets relayed through a root to the physical
+// source they came from (the root), HELLOs each root at start, every
+// kRootHelloRetryInterval until that root answers (OK(HELLO)) and every kRootHelloInterval
+// after that, reassembles fragments, and answers NETWORK_CONFIG_REQUEST
+// (shared/docs/zerotier-protocol.md §2-§5):
 //   unknown network -> ERROR OBJ_NOT_FOUND; decisions with commands::JoinCommand: one
 //   that writes nothing (a known, authorized member) is decided and answered on the
 //   receive thread; one that writes (MemberJoined / MemberAuthorized "public" /
@@ -15,7 +17,10 @@
 // At most one answered request per second per (member, network); extra ones are dropped.
 // When the journal changes a network or member, every member of that network seen in the
 // last kPushRecentWindow gets a NETWORK_CONFIG push (ERROR NETWORK_ACCESS_DENIED if it lost
-// its authorization, ERROR OBJ_NOT_FOUND if the network was deleted) on the next Tick. The
+// its authorization, ERROR OBJ_NOT_FOUND if the network was deleted) on the next Tick. An
+// authorized member that is due a pool address (commands::PoolAddressDue: e.g. just
+// authorized through the API) first gets it written (IpAssigned, on a join worker), and
+// the push follows the commit, so the pushed config carries it as ZeroTier's does. The
 // node's OK(ECHO) acknowledging a push is counted and otherwise ignored.
 // Everything dropped is counted (counters(), for /metrics).
 //
@@ -167,6 +172,9 @@ class Responder {
     uint64_t packet_id = 0;
     zt::InetAddress from;
     RequestMetadata metadata;
+    // Not a request: a push target due a pool address (AssignPoolAddressCommand on
+    // request.nwid/address), pushed to once the command is done.
+    bool push = false;
   };
   struct JoinDone {
     JoinJob job;
@@ -210,6 +218,9 @@ class Responder {
   void RememberRecent(const MemberKey& key, Recent recent);
   void PushTo(const MemberKey& key, const Recent& recent, absl::Time now,
               std::vector<Datagram>& out);
+  // Queues a join job that writes the member's pool address, pushed to by Drain; false
+  // when kJoinsInFlightMax is reached (then push at once without the address).
+  bool QueuePushAssign(const MemberKey& key, const Recent& recent);
   void OnApplied(const std::vector<ctl::AppliedRecord>& records);
   void Count(uint64_t ResponderCounters::*field) {
     absl::MutexLock lock(&counters_mu_);
@@ -225,7 +236,7 @@ class Responder {
   size_t held_count_ = 0;
   absl::flat_hash_map<MemberKey, absl::Time> last_answer_;
   absl::flat_hash_map<MemberKey, Recent> recent_;
-  absl::Time next_root_hello_ = absl::InfinitePast();
+  absl::flat_hash_map<uint64_t, absl::Time> root_next_hello_;  // one entry per root
   // Receive-thread view of identities with the checker: address -> physical source.
   absl::flat_hash_map<uint64_t, std::string> validating_;              // <= kValidateQueueMax
   absl::flat_hash_map<std::string, size_t> validating_per_source_;     // <= kValidatePerSourceMax

@@ -207,18 +207,20 @@ void Responder::OnApplied(const std::vector<ctl::AppliedRecord>& records) {
 std::vector<Datagram> Responder::Tick(absl::Time now) {
   std::vector<Datagram> out;
   Drain(now, out);
-  if (now >= next_root_hello_) {
-    next_root_hello_ = now + kRootHelloInterval;
-    for (uint64_t root : root_addresses_) {
-      const Peer& r = peers_.at(root);
-      for (const zt::WorldRoot& w : options_.planet.roots) {
-        if (w.identity.address != root) continue;
-        for (const zt::InetAddress& endpoint : w.endpoints) {
-          auto hello = BuildHelloPacket(zt::RandomPacketId(), options_.identity, root, endpoint,
-                                        kAlmanacVersion, absl::ToUnixMillis(now),
-                                        options_.planet.id, options_.planet.timestamp, r.key);
-          if (hello.ok()) out.push_back(Datagram{endpoint, std::move(*hello)});
-        }
+  for (uint64_t root : root_addresses_) {
+    // Due at once when never HELLOed. Until the root's OK(HELLO) moves it on to
+    // kRootHelloInterval (HandleOk), the next one is due after the short retry period.
+    absl::Time& next = root_next_hello_.try_emplace(root, absl::InfinitePast()).first->second;
+    if (now < next) continue;
+    next = now + kRootHelloRetryInterval;
+    const Peer& r = peers_.at(root);
+    for (const zt::WorldRoot& w : options_.planet.roots) {
+      if (w.identity.address != root) continue;
+      for (const zt::InetAddress& endpoint : w.endpoints) {
+        auto hello = BuildHelloPacket(zt::RandomPacketId(), options_.identity, root, endpoint,
+                                      kAlmanacVersion, absl::ToUnixMillis(now),
+                                      options_.planet.id, options_.planet.timestamp, r.key);
+        if (hello.ok()) out.push_back(Datagram{endpoint, std::move(*hello)});
       }
     }
   }
@@ -248,9 +250,30 @@ std::vector<Datagram> Responder::Tick(absl::Time now) {
   if (networks.empty()) return out;
   for (const auto& [key, recent] : recent_) {
     if (!networks.contains(key.first) || now - recent.last_seen > kPushRecentWindow) continue;
+    // A member due a pool address (just authorized, say) gets it written first, on a join
+    // worker: the push then carries it, as ZeroTier's controller assigns at authorization.
+    bool due = sequencer_->Read([&key = key](const state::State& s) {
+      return commands::PoolAddressDue(s, key.first, key.second);
+    });
+    if (due && QueuePushAssign(key, recent)) continue;
     PushTo(key, recent, now, out);
   }
   return out;
+}
+
+bool Responder::QueuePushAssign(const MemberKey& key, const Recent& recent) {
+  if (joins_in_flight_ >= kJoinsInFlightMax) return false;
+  ++joins_in_flight_;
+  JoinJob job;
+  job.request.nwid = key.first;
+  job.request.address = key.second;
+  job.from = recent.path;
+  job.push = true;
+  {
+    absl::MutexLock lock(&work_mu_);
+    join_jobs_.push_back(std::move(job));
+  }
+  return true;
 }
 
 }  // namespace almanac::netconf

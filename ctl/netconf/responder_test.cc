@@ -6,8 +6,9 @@
 // HELLO is counted; (2) a join that writes events is answered only after the commit, from
 // the worker; (3) the captured relayed request (exchange.json packet 27, hops 1) from an
 // unknown member is held, WHOISed at the lab's root, and answered to the root's physical
-// address once the root answers; roots are HELLOed at start and every 60 s; (4) deleting a
-// network pushes OBJ_NOT_FOUND; OK(ECHO) is counted.
+// address once the root answers; roots are HELLOed every few seconds until they answer,
+// then every 60 s; (4) deleting a network pushes OBJ_NOT_FOUND; OK(ECHO) is counted; (5) a
+// member authorized through the API is pushed a config holding its pool address.
 #include "ctl/netconf/responder.h"
 
 #include <sodium.h>
@@ -18,6 +19,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_split.h"
 #include "base/testing.h"
 #include "ctl/netconf/chunk.h"
 #include "ctl/netconf/credentials.h"
@@ -360,7 +362,11 @@ class RootTest : public ResponderTest {
   std::unique_ptr<Far> root_;
 };
 
-TEST_F(RootTest, RootsAreHelloedAtStartAndEvery60s) {
+// A root that has not answered yet (it may start after us) is HELLOed again every
+// kRootHelloRetryInterval; once its OK(HELLO) arrives, every kRootHelloInterval; if a
+// periodic HELLO goes unanswered, back to the short period.
+TEST_F(RootTest, RootsAreHelloedUntilTheyAnswerThenEvery60s) {
+  uint64_t last_hello_id = 0;
   auto hellos = [&](absl::Time t) {
     int n = 0;
     for (const Decoded& d : root_->Take(responder_->Tick(t))) {
@@ -368,12 +374,33 @@ TEST_F(RootTest, RootsAreHelloedAtStartAndEvery60s) {
     }
     return n;
   };
-  EXPECT_EQ(hellos(now_), 1);
-  EXPECT_EQ(hellos(now_ + absl::Seconds(30)), 0);
-  EXPECT_EQ(hellos(now_ + absl::Seconds(59)), 0);
-  EXPECT_EQ(hellos(now_ + absl::Seconds(60)), 1);
-  EXPECT_EQ(hellos(now_ + absl::Seconds(61)), 0);
-  EXPECT_EQ(hellos(now_ + absl::Seconds(120)), 1);
+  auto root_answers = [&](absl::Time t) {
+    now_ = t;
+    std::string ok = zt::BuildOkHelloPayload(++last_hello_id, absl::ToUnixMillis(t),
+                                             zt::VersionInfo{12, 1, 14, 1}, root_endpoint_);
+    EXPECT_TRUE(Receive(root_->Packet(zt::Verb::kOk, ok), root_endpoint_).empty());
+  };
+  static_assert(kRootHelloRetryInterval < kRootHelloInterval);
+  const absl::Time start = now_;
+  EXPECT_EQ(hellos(start), 1);
+  EXPECT_EQ(hellos(start + absl::Seconds(1)), 0);
+  absl::Time t = start + kRootHelloRetryInterval;  // no answer yet: again
+  EXPECT_EQ(hellos(t), 1);
+  t += kRootHelloRetryInterval;
+  EXPECT_EQ(hellos(t), 1);
+  root_answers(t + absl::Milliseconds(5));
+  t += absl::Milliseconds(5);
+  EXPECT_EQ(hellos(t + kRootHelloRetryInterval), 0);
+  EXPECT_EQ(hellos(t + absl::Seconds(59)), 0);
+  t += kRootHelloInterval;
+  EXPECT_EQ(hellos(t), 1);
+  EXPECT_EQ(hellos(t + absl::Seconds(1)), 0);
+  t += kRootHelloRetryInterval;  // the periodic HELLO went unanswered: short period again
+  EXPECT_EQ(hellos(t), 1);
+  root_answers(t);
+  EXPECT_EQ(hellos(t + kRootHelloRetryInterval), 0);
+  EXPECT_EQ(hellos(t + kRootHelloInterval), 1);
+  EXPECT_EQ(responder_->counters().malformed, 0u);
 }
 
 // exchange.json packet 27: M's first NETWORK_CONFIG_REQUEST, relayed by the root (hops 1)
@@ -452,6 +479,71 @@ TEST_F(RootTest, UnansweredWhoisExpires) {
   responder_->Tick(now_ + kWhoisTimeout + absl::Seconds(1));
   EXPECT_EQ(responder_->table_sizes_for_test().held_packets, 0u);
   EXPECT_EQ(responder_->counters().whois_dropped, 1u);
+}
+
+// Authorizing a member through the API on a network with v4AssignMode.zt and pools pushes
+// a config that already holds its pool address (ZeroTier's controller assigns at
+// authorization): the address is written on a join worker (not in Tick), then pushed, and
+// the member never sent another request.
+TEST_F(ResponderTest, AuthorizedMemberIsPushedItsPoolAddress) {
+  absl::BitGen rng;
+  const uint64_t nwid = (controller_.address() << 24) | 0x40;
+  state::NetworkConfig config;
+  config.v4_assign_zt = true;
+  config.routes = {{"10.147.20.0/24", ""}};
+  config.ip_assignment_pools = {{"10.147.20.10", "10.147.20.200"}};
+  ASSERT_TRUE(Admin([&](ctl::CommandContext& ctx) { CreateNetwork(ctx, nwid, config); }).ok());
+  StartResponder();
+  Far m(CheapIdentity(0x3000000003ULL, true, rng), controller_,
+        zt::InetAddress::Ipv4(10, 6, 0, 1, 9993));
+  responder_->AddValidatedPeerForTest(m.self());
+  Receive(m.Packet(zt::Verb::kNetworkConfigRequest, RequestPayload(nwid)), m.path());
+  responder_->WaitWorkersIdleForTest();
+  std::vector<Decoded> got = m.Take(responder_->Tick(now_));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(ErrorCode(got[0]), static_cast<uint8_t>(zt::ErrorCode::kNetworkAccessDenied));
+
+  now_ += absl::Milliseconds(300);
+  ASSERT_TRUE(Admin([&](ctl::CommandContext& ctx) {
+    ctx.Emit(schema::Body::MemberAuthorized, [&](flatbuffers::FlatBufferBuilder& b) {
+      return schema::CreateMemberAuthorizedDirect(b, nwid, m.self().address(), "api").Union();
+    });
+  }).ok());
+  EXPECT_TRUE(m.Take(responder_->Tick(now_)).empty());  // the assignment is being written
+  EXPECT_EQ(responder_->table_sizes_for_test().joins_in_flight, 1u);
+  responder_->WaitWorkersIdleForTest();
+  got = m.Take(responder_->Tick(now_));
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_EQ(got[0].verb, zt::Verb::kNetworkConfig);
+  auto chunk = ParseChunk(got[0].payload);
+  ASSERT_TRUE(chunk.ok()) << chunk.status();
+  auto dict = zt::Dictionary::Parse(*AssembleChunks({*chunk}, controller_));
+  ASSERT_TRUE(dict.ok());
+  std::string assigned = sequencer_->Read([&](const state::State& s) {
+    const state::Member* member = s.FindMember(nwid, m.self().address());
+    return member->config.ip_assignments.empty() ? "" : member->config.ip_assignments[0];
+  });
+  ASSERT_FALSE(assigned.empty()) << "no IpAssigned was written";
+  std::string expected_i("\x04", 1);
+  for (absl::string_view octet : absl::StrSplit(assigned, '.')) {
+    expected_i.push_back(static_cast<char>(std::stoi(std::string(octet))));
+  }
+  expected_i += std::string("\x00\x18", 2);  // port field: the /24 of the route
+  EXPECT_EQ(*dict->Get("I"), expected_i);
+  EXPECT_EQ(responder_->counters().pushes, 1u);
+  EXPECT_EQ(responder_->table_sizes_for_test().joins_in_flight, 0u);
+
+  // A later change pushes at once: the address is there, nothing more to write.
+  ASSERT_TRUE(Admin([&](ctl::CommandContext& ctx) {
+    ctx.Emit(schema::Body::MemberAuthorized, [&](flatbuffers::FlatBufferBuilder& b) {
+      return schema::CreateMemberAuthorizedDirect(b, nwid, m.self().address(), "api").Union();
+    });
+  }).ok());
+  got = m.Take(responder_->Tick(now_));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].verb, zt::Verb::kNetworkConfig);
+  EXPECT_EQ(responder_->table_sizes_for_test().joins_in_flight, 0u);
+  EXPECT_EQ(responder_->counters().pushes, 2u);
 }
 
 // Deleting a network tells its recent members OBJ_NOT_FOUND (as ZeroTier does), and a

@@ -80,7 +80,10 @@ void Responder::JoinLoop() {
     }
     // Blocks until the join's events are durable: why this is not the receive thread.
     auto outcome = std::make_shared<commands::JoinOutcome>();
-    auto committed = sequencer_->Submit(commands::JoinCommand(job.request, outcome));
+    auto committed = sequencer_->Submit(
+        job.push ? commands::AssignPoolAddressCommand(job.request.nwid, job.request.address,
+                                                      outcome)
+                 : commands::JoinCommand(job.request, outcome));
     JoinDone done{std::move(job), committed.status(), *outcome};
     {
       absl::MutexLock lock(&work_mu_);
@@ -120,6 +123,15 @@ void Responder::Drain(absl::Time now, std::vector<Datagram>& out) {
   }
   for (JoinDone& done : joined) {
     --joins_in_flight_;
+    if (done.job.push) {
+      // Pushed whatever the outcome: a failed assignment still leaves a config to send.
+      if (!done.status.ok()) COUNT(internal_errors);
+      MemberKey key{done.job.request.nwid, done.job.request.address};
+      if (auto recent = recent_.find(key); recent != recent_.end()) {
+        PushTo(key, recent->second, now, out);
+      }
+      continue;
+    }
     if (!done.status.ok()) {
       COUNT(internal_errors);  // the node asks again; nothing was written
       continue;
