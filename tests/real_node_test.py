@@ -8,7 +8,7 @@ Method: the lab of shared/vectors/zerotier-1.14.1 rebuilt inside a network names
 our own (zerotier-one refuses 127.0.0.0/8 as a peer path, so the lab's private addresses
 sit on the namespace's lo): root R and member M are real zerotier-one processes with the
 lab's identities and planet; the controller C is almanacd with the lab controller's
-identity. The test needs root, iproute2 and a zerotier-one binary named by
+identity and the planet in its home, started before the root. The test needs root, iproute2 and a zerotier-one binary named by
 $ALMANAC_ZEROTIER_ONE; without them it is skipped. Polls are bounded in count and time.
 """
 
@@ -80,12 +80,9 @@ class RealNodeTest(unittest.TestCase):
             shutil.copy(os.path.join(vectors_dir(), "planet"), os.path.join(home, "planet"))
             homes[key] = home
         self.member_home = homes["M"]
-        # The root first, as in a real deployment: the others HELLO it on start.
-        for key in ("R", "M"):
-            port = str(self.lab["nodes"][key]["port"])
-            self.start(["ip", "netns", "exec", self.ns, ZEROTIER_ONE, "-U", "-p" + port,
-                        homes[key]])
-            self.wait_for_file(os.path.join(homes[key], "zerotier-one.port"), 30)
+        # The controller first, before its root is up (as after a reboot where almanacd
+        # wins the race): it must keep HELLOing the root every few seconds until the root
+        # answers, or the member could not reach it for a minute.
         controller = self.lab["nodes"]["C"]
         almanacd = self.start(
             ["ip", "netns", "exec", self.ns, ALMANACD, "--home", homes["C"],
@@ -98,6 +95,11 @@ class RealNodeTest(unittest.TestCase):
                 self.api = m.group(1)
                 break
         self.assertIsNotNone(self.api, "almanacd did not start")
+        for key in ("R", "M"):
+            port = str(self.lab["nodes"][key]["port"])
+            self.start(["ip", "netns", "exec", self.ns, ZEROTIER_ONE, "-U", "-p" + port,
+                        homes[key]])
+            self.wait_for_file(os.path.join(homes[key], "zerotier-one.port"), 30)
         with open(os.path.join(homes["C"], "authtoken.secret")) as f:
             self.token = f.read().strip()
         cli = os.path.join(self.root, "zerotier-cli")
@@ -112,6 +114,8 @@ class RealNodeTest(unittest.TestCase):
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
+                p.wait()
+            p.stdout.close()
         subprocess.run(["ip", "netns", "del", self.ns])
 
     def wait_for_file(self, path, seconds):
@@ -164,15 +168,23 @@ class RealNodeTest(unittest.TestCase):
         nwid = net["id"]
         self.in_ns(self.cli + ["join", nwid])
 
-        self.wait_for(nwid, lambda n: n["status"] == "ACCESS_DENIED", 60)
+        started = time.monotonic()
+        # Seconds: the member finds the controller through the root, which the controller
+        # HELLOs every few seconds until it answers.
+        self.wait_for(nwid, lambda n: n["status"] == "ACCESS_DENIED", 20)
+        print("denied after %.1f s" % (time.monotonic() - started), file=sys.stderr)
         members = self.api_call("GET", "/controller/network/%s/member" % nwid)
         self.assertIn(MEMBER, members, "the join was not recorded")
 
         self.api_call("POST", "/controller/network/%s/member/%s" % (nwid, MEMBER),
                       {"authorized": True})
-        # The pool address as ZeroTier's own controller picks it for this member.
+        started = time.monotonic()
+        # The pool address as ZeroTier's own controller picks it for this member, in the
+        # config pushed right after the authorization (not the node's 60-second refresh).
         ok = self.wait_for(nwid, lambda n: n["status"] == "OK" and
-                           "10.147.20.137/24" in n["assignedAddresses"], 90)
+                           "10.147.20.137/24" in n["assignedAddresses"], 15)
+        print("OK with its pool address after %.1f s" % (time.monotonic() - started),
+              file=sys.stderr)
         self.assertEqual(ok["name"], "vectors-private")
         self.assertEqual(ok["mtu"], 2800)
         self.assertEqual(sorted((r["target"], r["via"]) for r in ok["routes"]),
@@ -182,8 +194,10 @@ class RealNodeTest(unittest.TestCase):
 
         self.api_call("POST", "/controller/network/%s/member/%s" % (nwid, MEMBER),
                       {"authorized": False})
+        started = time.monotonic()
         # A pushed config, not the node's 60-second refresh.
         self.wait_for(nwid, lambda n: n["status"] == "ACCESS_DENIED", 5)
+        print("denied again after %.1f s" % (time.monotonic() - started), file=sys.stderr)
 
 
 if __name__ == "__main__":
