@@ -166,7 +166,8 @@ void Replay(const std::string& dir, uint64_t records) {
 
 }  // namespace
 
-int RunJournalBench(int argc, char** argv) {
+int RunJournalBench(int argc, char** argv,
+                    const std::function<int(const std::string& dir)>& more) {
   absl::ParseCommandLine(argc, argv);
   std::string dir = absl::GetFlag(FLAGS_dir);
   const bool owned = dir.empty();
@@ -176,14 +177,16 @@ int RunJournalBench(int argc, char** argv) {
   const double raw = RawFdatasyncPerSecond(dir, duration);
   std::printf("raw write+fdatasync, 256 B each:  %10.0f /s\n", raw);
   for (int writers : {1, 16, 64}) {
-    DurableAppends(dir + "/appends" + std::to_string(writers), writers,
-                                     duration);
+    DurableAppends(dir + "/appends" + std::to_string(writers), writers, duration);
   }
   std::printf("target: 64 writers >= 20x raw = %.0f /s\n", 20 * raw);
   CheckCosts();
   Replay(dir + "/replay", absl::GetFlag(FLAGS_replay_records));
+  // The replay journal is no longer needed: free its disk space before `more` runs.
+  std::filesystem::remove_all(dir + "/replay");
+  const int code = more ? more(dir) : 0;
   if (owned) std::filesystem::remove_all(dir);
-  return 0;
+  return code;
 }
 
 }  // namespace almanac::journal
