@@ -20,6 +20,7 @@
 #include "ctl/api/api_server.h"
 #include "ctl/controller.h"
 #include "ctl/home.h"
+#include "ctl/netconf/netconf_metrics.h"
 #include "ctl/netconf/udp_server.h"
 #include "ctl/telemetry.h"
 
@@ -159,6 +160,9 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<almanac::api::ApiServer>> api =
       almanac::api::ApiServer::Start(api_options, c.sequencer(), &telemetry);
   if (!api.ok()) return Fail("cannot start the admin API", api.status());
+  // The API stops before the UDP server below, so no render reads a destroyed server.
+  almanac::netconf::RegisterNetconfMetrics((*api)->metrics(),
+                                           [server = zt->get()] { return server->counters(); });
 
   const std::string api_address = absl::StrCat(
       api_host.find(':') != std::string::npos ? "[" + api_host + "]" : api_host, ":",
