@@ -97,6 +97,15 @@ class FakeController {
       for (const auto& [address, m] : members_[req.matches[1]]) list[address] = m["revision"];
       Reply(res, 200, list);
     });
+    // ZeroTier's /unstable form: whole members (sorted by address) and counts.
+    server_.Get("/unstable" + network + "/member",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  std::lock_guard<std::mutex> lock(mu_);
+                  if (!networks_.count(req.matches[1])) return Reply(res, 404, json::object());
+                  json data = json::array();
+                  for (const auto& [address, m] : members_[req.matches[1]]) data.push_back(m);
+                  Reply(res, 200, {{"data", data}, {"meta", {{"totalCount", data.size()}}}});
+                });
     const std::string member = network + "/member/([0-9a-f]{10})";
     server_.Get(member, [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -421,12 +430,17 @@ TEST_F(AdminCommandsTest, HomeGivesAddressAndToken) {
 TEST_F(AdminCommandsTest, MemberListTable) {
   fake_.AddNetwork(kNwid, "n");
   AddLabMember();
+  const size_t before = fake_.requests().size();
   Outcome r = Run(RunMemberCommand, {"list", kNwid});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out,
             "ADDRESS     AUTHORIZED  NAME    IPS            VERSION  LAST SEEN\n"
             "0123456789  no          -       -              -        -\n"
             "73d8c8d12f  yes         laptop  10.147.20.137  1.14.1   2026-11-27 22:34:56 UTC\n");
+  // One request for the whole table, however many members: the /unstable list form.
+  const std::vector<std::string> requests = fake_.requests();
+  ASSERT_EQ(requests.size(), before + 1);
+  EXPECT_EQ(requests.back(), std::string("GET /unstable/controller/network/") + kNwid + "/member");
   Outcome j = Run(RunMemberCommand, {"list", kNwid, "--json"});
   EXPECT_EQ(json::parse(j.out), json::parse(R"({"0123456789":1,"73d8c8d12f":3})"));
   Outcome missing = Run(RunMemberCommand, {"list", kMissingNwid});
