@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import unittest
+import urllib.request
 
 WORKSPACE = os.environ.get("TEST_WORKSPACE", "almanac")
 RUNFILES = os.path.join(os.environ.get("TEST_SRCDIR", ""), WORKSPACE)
@@ -161,6 +162,16 @@ class CliTest(unittest.TestCase):
         self.assertEqual(json.loads(self.run_ok("member", "list", nwid, "--json")),
                          {LAB_MEMBER: member["revision"]})
 
+        # An IP another member holds is accepted, as ZeroTier's controller accepts it from
+        # its admin API (import-zerotier keeps such files the same way).
+        self.run_ok("member", "authorize", nwid, "0000000abc")
+        self.run_ok("member", "set", nwid, "0000000abc", 'ipAssignments=["10.1.0.5"]')
+        other = json.loads(self.run_ok("member", "show", nwid, "0000000abc", "--json"))
+        self.assertEqual(other["ipAssignments"], ["10.1.0.5"])
+        self.assertRegex(self.run_ok("member", "list", nwid),
+                         r"(?m)^0000000abc +yes +- +10\.1\.0\.5 ")
+        self.run_ok("member", "delete", nwid, "0000000abc")
+
         self.run_ok("member", "deauthorize", nwid, LAB_MEMBER)
         self.assertRegex(self.run_ok("member", "list", nwid), r"(?m)^%s +no " % LAB_MEMBER)
         self.assertEqual(self.run_fail(1, "member", "deauthorize", nwid, "1111111111"),
@@ -173,6 +184,39 @@ class CliTest(unittest.TestCase):
         missing = self.controller + "ffffff"
         self.assertEqual(self.run_fail(1, "member", "list", missing),
                          "almanac: network %s not found\n" % missing)
+        self.run_ok("network", "delete", nwid)
+
+    def metrics(self):
+        req = urllib.request.Request("http://%s/metrics" % self.daemon.url)
+        with open(os.path.join(self.home, "authtoken.secret")) as f:
+            req.add_header("X-ZT1-Auth", f.read().strip())
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.read().decode()
+
+    def member_gets(self):
+        """GETs of single members counted by /metrics (any status)."""
+        total = 0
+        for m in re.finditer(r'(?m)^almanac_http_requests_total\{([^}]*)\} (\d+)$',
+                             self.metrics()):
+            if 'endpoint="/controller/network/{nwid}/member/{address}"' in m.group(1) \
+                    and 'method="GET"' in m.group(1):
+                total += int(m.group(2))
+        return total
+
+    def test_metrics_and_one_request_member_list(self):
+        # The ZeroTier listener's counters are on /metrics beside the API's own.
+        text = self.metrics()
+        for name in ("datagrams", "requests", "answered_config", "internal_errors"):
+            self.assertRegex(text, r"(?m)^almanac_netconf_%s_total \d+$" % name)
+        # `member list` renders its table from one /unstable list request, not a GET per
+        # member.
+        nwid = self.create_network("--name", "many")
+        for i in range(5):
+            self.run_ok("member", "authorize", nwid, "00000001%02x" % i)
+        before = self.member_gets()
+        table = self.run_ok("member", "list", nwid)
+        self.assertEqual(len(table.splitlines()), 6, table)
+        self.assertEqual(self.member_gets(), before)
         self.run_ok("network", "delete", nwid)
 
     def test_errors_and_help(self):

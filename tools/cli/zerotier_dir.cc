@@ -181,25 +181,11 @@ absl::Status ReadMembers(const fs::path& dir, ImportedNetwork* network, size_t* 
     members.emplace(address, std::move(*member));
   }
   if (ec) return ListError(dir, ec);
-  // One IP per network belongs to one member; the later file (by address) is refused.
-  std::map<std::string, uint64_t> owners;
-  for (auto& [address, member] : members) {
-    std::string conflict;
-    for (const std::string& ip : member.ips) {
-      auto it = owners.find(ip);
-      if (it != owners.end()) {
-        conflict = absl::StrCat("ipAssignments: ", ip, " is already assigned to member ",
-                                state::AddressHex(it->second));
-        break;
-      }
-    }
-    if (!conflict.empty()) {
-      plan->rejected.push_back({member.path, conflict});
-      continue;
-    }
-    for (const std::string& ip : member.ips) owners[ip] = address;
-    network->members.push_back(std::move(member));
-  }
+  // An IP held by two members is imported as it is: ZeroTier's controller accepts such
+  // ipAssignments from its admin API and so does Almanac's (ctl/commands/member_commands),
+  // so a controller.d may hold them, and the import keeps what the API would (only pool
+  // assignment avoids addresses already taken).
+  for (auto& [address, member] : members) network->members.push_back(std::move(member));
   return absl::OkStatus();
 }
 
