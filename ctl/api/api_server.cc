@@ -1,7 +1,14 @@
 #include "ctl/api/api_server.h"
 
+#include <dirent.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <utility>
@@ -25,14 +32,18 @@ namespace {
 // without bound).
 class BoundedThreadPool : public httplib::TaskQueue {
  public:
-  BoundedThreadPool(size_t threads, size_t pending_max) : pending_max_(pending_max) {
+  // `accepted` counts connections; `waited` counts those the accept loop had to wait for.
+  BoundedThreadPool(size_t threads, size_t pending_max, Counter* accepted, Counter* waited)
+      : pending_max_(pending_max), accepted_(accepted), waited_(waited) {
     ALMANAC_CHECK(threads > 0 && pending_max > 0);
     for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
   }
   ~BoundedThreadPool() override = default;
 
   void enqueue(std::function<void()> fn) override {
+    accepted_->Add();
     std::unique_lock<std::mutex> lock(mu_);
+    if (jobs_.size() >= pending_max_) waited_->Add();
     space_.wait(lock, [this] { return jobs_.size() < pending_max_; });
     jobs_.push_back(std::move(fn));
     work_.notify_one();
@@ -64,6 +75,8 @@ class BoundedThreadPool : public httplib::TaskQueue {
   }
 
   const size_t pending_max_;
+  Counter* const accepted_;
+  Counter* const waited_;
   std::mutex mu_;
   std::condition_variable work_;
   std::condition_variable space_;
@@ -71,6 +84,41 @@ class BoundedThreadPool : public httplib::TaskQueue {
   bool shutdown_ = false;
   std::vector<std::thread> workers_;
 };
+
+// Stops reading the connection `req` came on (found among this process's sockets by its
+// local port and the request's peer address): cpp-httplib then ends the connection after
+// the answer instead of reading the rest of a refused body as the next request. Scans
+// /proc/self/fd, so it is only for the rare refusal path. The socket cannot be closed
+// meanwhile: its worker is the caller.
+void StopReadingConnection(const httplib::Request& req, int local_port) {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return;
+  while (const dirent* entry = readdir(dir)) {
+    char* end = nullptr;
+    const long fd = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0') continue;
+    const int sock = static_cast<int>(fd);
+    sockaddr_storage local{}, peer{};
+    socklen_t local_len = sizeof(local), peer_len = sizeof(peer);
+    if (getsockname(sock, reinterpret_cast<sockaddr*>(&local), &local_len) != 0 ||
+        getpeername(sock, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) {
+      continue;
+    }
+    char local_port_text[NI_MAXSERV], host[NI_MAXHOST], port[NI_MAXSERV];
+    if (getnameinfo(reinterpret_cast<sockaddr*>(&local), local_len, nullptr, 0,
+                    local_port_text, sizeof(local_port_text), NI_NUMERICSERV) != 0 ||
+        getnameinfo(reinterpret_cast<sockaddr*>(&peer), peer_len, host, sizeof(host), port,
+                    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+      continue;
+    }
+    if (std::to_string(local_port) == local_port_text && req.remote_addr == host &&
+        std::to_string(req.remote_port) == port) {
+      shutdown(sock, SHUT_RD);
+      break;
+    }
+  }
+  closedir(dir);
+}
 
 // The token a request presents: X-ZT1-Auth, then "Authorization: Bearer", then ?auth=.
 std::string PresentedToken(const httplib::Request& req) {
@@ -154,7 +202,27 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
   api->server_ = std::make_unique<httplib::Server>();
   httplib::Server& s = *api->server_;
   const size_t threads = options.worker_threads > 0 ? options.worker_threads : 1;
-  s.new_task_queue = [threads] { return new BoundedThreadPool(threads, kPendingConnectionsMax); };
+  Counter* accepted = api->metrics_->GetCounter("almanac_http_connections_total",
+                                                 "Admin API connections accepted.");
+  Counter* waited = api->metrics_->GetCounter(
+      "almanac_http_connections_waited_total",
+      "Admin API connections the accept loop held back while kPendingConnectionsMax waited "
+      "for a worker.");
+  api->metrics_->GetCounter("almanac_http_slow_bodies_total",
+                            "Admin API request bodies refused (408) for arriving too slowly.");
+  s.new_task_queue = [threads, accepted, waited] {
+    return new BoundedThreadPool(threads, kPendingConnectionsMax, accepted, waited);
+  };
+  // Connections that send nothing stay in the kernel for a while (limits.h); the listening
+  // socket is kept to widen cpp-httplib's backlog once it listens.
+  auto listen_fd = std::make_shared<int>(-1);
+  s.set_socket_options([listen_fd](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    int defer = kIdleAcceptDeferSeconds;
+    setsockopt(sock, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer));
+    *listen_fd = sock;
+  });
   s.set_tcp_nodelay(true);
   s.set_payload_max_length(options.body_bytes_max);
   s.set_keep_alive_max_count(kKeepAliveRequestsMax);
@@ -171,6 +239,14 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
   s.Delete(".*", handler);
   s.Patch(".*", handler);
   s.Options(".*", handler);
+  // Requests with a body go through the paced reader first.
+  const auto body_handler = [self](const httplib::Request& req, httplib::Response& res,
+                                   const httplib::ContentReader& reader) {
+    self->HandleWithBody(req, res, reader);
+  };
+  s.Post(".*", body_handler);
+  s.Put(".*", body_handler);
+  s.Patch(".*", body_handler);
   const size_t body_max = options.body_bytes_max;
   // Errors cpp-httplib answers itself (413 over the body limit, 400 for a broken request)
   // get a JSON body naming the problem; replies that already have a body keep it.
@@ -198,6 +274,10 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
     }
     api->port_ = options.listen_port;
   }
+  // listen() again on a listening socket only changes its backlog (see kListenBacklog).
+  if (*listen_fd >= 0 && listen(*listen_fd, kListenBacklog) != 0) {
+    return absl::UnavailableError("cannot widen the listen backlog on " + where);
+  }
   api->listen_thread_ = std::thread([self] {
     if (!self->server_->listen_after_bind()) {
       // Only reached when the accept loop could not start; Stop still joins cleanly.
@@ -219,6 +299,43 @@ void ApiServer::Stop() {
 }
 
 ApiServer::~ApiServer() { Stop(); }
+
+void ApiServer::HandleWithBody(const httplib::Request& req, httplib::Response& res,
+                               const httplib::ContentReader& reader) {
+  httplib::Request full = req;
+  const auto start = std::chrono::steady_clock::now();
+  bool too_slow = false, too_large = false;
+  const bool read = reader([&](const char* data, size_t size) {
+    full.body.append(data, size);
+    if (full.body.size() > options_.body_bytes_max) {
+      too_large = true;
+      return false;
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double allowed = options_.body_grace_seconds +
+                           static_cast<double>(full.body.size()) / kBodyBytesPerSecondMin;
+    if (seconds > allowed) {
+      too_slow = true;
+      return false;
+    }
+    return true;
+  });
+  if (read) return Handle(full, res);
+  // cpp-httplib refused it (413 over the declared length, the body skipped; 400 when the
+  // client stopped sending): its error handler writes the answer.
+  if (!too_slow && !too_large) return;
+  // Refused here: the rest of the body is not read, the connection ends after the answer
+  // (a client still sending may see a reset instead of it).
+  StopReadingConnection(req, port_);
+  res.set_header("Connection", "close");
+  if (too_slow) metrics_->GetCounter("almanac_http_slow_bodies_total", "")->Add();
+  res.status = too_slow ? 408 : 413;
+  const std::string message =
+      too_slow ? absl::StrCat("body: slower than ", kBodyBytesPerSecondMin, " bytes/s")
+               : absl::StrCat("body: larger than ", options_.body_bytes_max, " bytes");
+  res.set_content(DumpJson(nlohmann::json{{"error", message}}), "application/json");
+}
 
 void ApiServer::Handle(const httplib::Request& req, httplib::Response& res) {
   std::string endpoint = "other";

@@ -42,6 +42,7 @@
 #include "nlohmann/json.hpp"
 
 namespace httplib {
+class ContentReader;
 class Server;
 struct Request;
 struct Response;
@@ -72,6 +73,7 @@ struct ApiServerOptions {
   MetricsRegistry* metrics = nullptr;
   size_t worker_threads = kWorkerThreads;
   size_t body_bytes_max = kBodyBytesMax;
+  int body_grace_seconds = kBodyGraceSeconds;  // see limits.h (tests shorten it)
   std::string role = "primary";  // /status "role"
 };
 
@@ -98,6 +100,9 @@ class ApiServer {
   ApiServer(const ApiServerOptions& options, ctl::Sequencer* sequencer,
             ctl::Telemetry* telemetry);
   void Handle(const httplib::Request& req, httplib::Response& res);
+  // POST/PUT/PATCH with a body: reads it at kBodyBytesPerSecondMin or better, then Handle.
+  void HandleWithBody(const httplib::Request& req, httplib::Response& res,
+                      const httplib::ContentReader& reader);
 
   const ApiServerOptions options_;
   ctl::Sequencer* const sequencer_;

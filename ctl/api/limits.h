@@ -42,6 +42,26 @@ inline constexpr uint32_t kMulticastLimitMax = 0xffffffffu;
 inline constexpr size_t kWorkerThreads = 16;
 inline constexpr size_t kPendingConnectionsMax = 256;
 
+// Floods of idle and slow connections (cpp-httplib serves a connection on one worker
+// thread from accept to close, so a connection that sends nothing or trickles holds one):
+// - A connection that has sent nothing is not accepted for about kIdleAcceptDeferSeconds
+//   (TCP_DEFER_ACCEPT): idle sockets wait in the kernel, not on a worker. Linux hands them
+//   over after that anyway; each then holds a worker for at most kKeepAliveTimeoutSeconds.
+// - A request body must keep up kBodyBytesPerSecondMin after a kBodyGraceSeconds start
+//   (4 MiB may take 74 s): a slow-loris body, a byte now and then within the read timeout,
+//   would otherwise hold a worker for days. Too slow: 408, the connection is closed, and
+//   almanac_http_slow_bodies_total counts it.
+// Connections accepted and times the accept loop waited for room among the
+// kPendingConnectionsMax are counted (almanac_http_connections_total,
+// almanac_http_connections_waited_total).
+inline constexpr int kIdleAcceptDeferSeconds = 10;
+// Connections the kernel holds for the accept loop, deferred idle ones included
+// (cpp-httplib 0.11 listens with a backlog of 5, so a few idle sockets would keep every
+// new client out). The kernel caps it at net.core.somaxconn.
+inline constexpr int kListenBacklog = 4096;
+inline constexpr int kBodyGraceSeconds = 10;
+inline constexpr size_t kBodyBytesPerSecondMin = size_t{64} << 10;
+
 // Requests per keep-alive connection before the server closes it (large: scripts that
 // reuse one connection must not stall on a reconnect every few requests).
 inline constexpr size_t kKeepAliveRequestsMax = 100000;
