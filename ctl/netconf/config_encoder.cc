@@ -126,8 +126,10 @@ absl::StatusOr<std::string> RulesFor(const state::NetworkConfig& config,
   return net::CompileRules(rules);
 }
 
+}  // namespace
+
 // Authorized active bridges, in address order so the config is deterministic.
-std::string ActiveBridges(const state::Network& network) {
+std::string ActiveBridgesOf(const state::Network& network) {
   std::vector<uint64_t> bridges;
   for (const auto& [address, m] : network.members) {
     if (m.config.active_bridge && m.config.authorized) bridges.push_back(address);
@@ -137,6 +139,8 @@ std::string ActiveBridges(const state::Network& network) {
   for (uint64_t a : bridges) zt::AppendUint(out, 8, a | kSpecialistActiveBridge);
   return out;
 }
+
+namespace {
 
 uint64_t TraceTarget(const std::string& text) {
   uint64_t v = 0;
@@ -262,28 +266,39 @@ absl::StatusOr<zt::Dictionary> BuildConfigDictionary(const ConfigInput& in) {
   RETURN_IF_ERROR(d.SetUint64("t", config.private_network ? 0 : 1));
   RETURN_IF_ERROR(d.Set("n", config.name));
   RETURN_IF_ERROR(d.SetUint64("mtu", config.mtu));
-  RETURN_IF_ERROR(d.Set("C", BuildMembershipCertificate(
-                                 network.nwid, member.address, member.identity_public,
-                                 in.now_ms, kCredentialTimeMaxDeltaMs, *in.controller)));
+  std::vector<net::IpPrefix> ips = StaticIps(network, member, routes->targets);
+  SignedCredentials signed_now;
+  const SignedCredentials* credentials = in.reuse;
+  if (credentials == nullptr) {
+    signed_now.signed_at_ms = in.now_ms;
+    signed_now.membership =
+        BuildMembershipCertificate(network.nwid, member.address, member.identity_public,
+                                   in.now_ms, kCredentialTimeMaxDeltaMs, *in.controller);
+    auto capabilities = Capabilities(in);
+    if (!capabilities.ok()) return capabilities.status();
+    signed_now.capabilities = *std::move(capabilities);
+    auto tags = Tags(in);
+    if (!tags.ok()) return tags.status();
+    signed_now.tags = *std::move(tags);
+    if (!ips.empty()) {
+      std::vector<net::IpAddress> owned;
+      for (const net::IpPrefix& p : ips) owned.push_back(p.address());
+      signed_now.ownership = BuildOwnershipCertificate(network.nwid, in.now_ms,
+                                                       member.address, owned, *in.controller);
+    }
+    credentials = &signed_now;
+  }
+  RETURN_IF_ERROR(d.Set("C", credentials->membership));
 
-  std::string specialists = ActiveBridges(network);
+  std::string specialists =
+      in.specialists != nullptr ? *in.specialists : ActiveBridgesOf(network);
   if (!specialists.empty()) RETURN_IF_ERROR(d.Set("S", specialists));
 
-  auto capabilities = Capabilities(in);
-  if (!capabilities.ok()) return capabilities.status();
-  if (!capabilities->empty()) RETURN_IF_ERROR(d.Set("CAP", *capabilities));
-  auto tags = Tags(in);
-  if (!tags.ok()) return tags.status();
-  if (!tags->empty()) RETURN_IF_ERROR(d.Set("TAG", *tags));
-
-  std::vector<net::IpPrefix> ips = StaticIps(network, member, routes->targets);
-  if (!ips.empty()) {
-    std::vector<net::IpAddress> owned;
-    for (const net::IpPrefix& p : ips) owned.push_back(p.address());
-    RETURN_IF_ERROR(d.Set("COO", BuildOwnershipCertificate(network.nwid, in.now_ms,
-                                                           member.address, owned,
-                                                           *in.controller)));
+  if (!credentials->capabilities.empty()) {
+    RETURN_IF_ERROR(d.Set("CAP", credentials->capabilities));
   }
+  if (!credentials->tags.empty()) RETURN_IF_ERROR(d.Set("TAG", credentials->tags));
+  if (!credentials->ownership.empty()) RETURN_IF_ERROR(d.Set("COO", credentials->ownership));
   if (!routes->encoded.empty()) RETURN_IF_ERROR(d.Set("RT", routes->encoded));
   if (!ips.empty()) {
     std::string encoded;
@@ -300,6 +315,7 @@ absl::StatusOr<zt::Dictionary> BuildConfigDictionary(const ConfigInput& in) {
   }
   RETURN_IF_ERROR(d.SetUint64("ssov", 0));
   RETURN_IF_ERROR(d.SetBool("ssoe", config.sso_enabled));
+  if (in.credentials_out != nullptr) *in.credentials_out = *credentials;
   return d;
 }
 

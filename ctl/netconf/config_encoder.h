@@ -11,6 +11,8 @@
 // ids first), a capability with more than `mcr` rules is left out, at most `mt` tags.
 //
 // Pure: time and the controller's key come in as arguments. Thread-safe.
+// Signing is most of the cost of an answer: the chunk signature is always new, but the
+// caller may keep the credentials (ConfigInput::reuse) and the specialists list.
 #ifndef ALMANAC_CTL_NETCONF_CONFIG_ENCODER_H_
 #define ALMANAC_CTL_NETCONF_CONFIG_ENCODER_H_
 
@@ -45,13 +47,34 @@ struct RequestMetadata {
 // for odd metadata, as ZeroTier does not refuse them).
 RequestMetadata ParseRequestMetadata(const zt::Dictionary& metadata);
 
+// The member's signed credentials in a config: C (membership), CAP, TAG and COO, as the
+// dictionary carries them ("" when absent), and when they were signed.
+struct SignedCredentials {
+  int64_t signed_at_ms = 0;
+  std::string membership, capabilities, tags, ownership;
+};
+
 struct ConfigInput {
   const state::Network* network = nullptr;
   const state::Member* member = nullptr;  // REQUIRES: has_identity
   const zt::Identity* controller = nullptr;  // REQUIRES: has_secret()
   int64_t now_ms = 0;
   RequestMetadata metadata;
+  // The network's S value (ActiveBridgesOf), when the caller keeps it per network state;
+  // null: computed here, which costs O(members of the network).
+  const std::string* specialists = nullptr;
+  // Credentials signed for this member earlier, put in the dictionary as they are instead
+  // of signing new ones. The caller vouches that they were built from the same network and
+  // member state and the same mc/mcr/mt, and that they are recent enough (their
+  // timestamps are signed_at_ms, not now_ms). Null: sign new ones.
+  const SignedCredentials* reuse = nullptr;
+  // When not null, receives the credentials the dictionary holds (for the caller to reuse).
+  SignedCredentials* credentials_out = nullptr;
 };
+
+// S: the network's authorized active bridges as specialists, in address order.
+// O(members of the network).
+std::string ActiveBridgesOf(const state::Network& network);
 
 // The config dictionary for this member. InvalidArgument when the network's stored
 // config cannot be encoded (an unparsable route or DNS server, rules the compiler refuses);

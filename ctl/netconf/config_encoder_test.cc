@@ -229,6 +229,53 @@ TEST_F(VectorsTest, AlmanacReplyMatchesRealController) {
   EXPECT_EQ(back->Encode(), encoded);
 }
 
+// Credentials handed back by one build and given to a later one go in as they are (same
+// bytes, still verifying, their own timestamp), while ts moves on; a specialists list given
+// by the caller is used as S.
+TEST_F(VectorsTest, CredentialsAndSpecialistsFromTheCallerAreUsedAsGiven) {
+  state::Network network = CapturedNetwork(lab_["network_request_body"]);
+  state::Member& m = network.members[member_.address()];
+  m.nwid = network.nwid;
+  m.address = member_.address();
+  m.config.authorized = true;
+  m.config.ip_assignments = {"10.147.20.137"};
+  m.identity_public = member_.public_key();
+  m.has_identity = true;
+  RequestMetadata meta;
+  meta.rules_engine_revision = 1;
+  SignedCredentials made;
+  ConfigInput first{&network, &m, &controller_, 1795818900000, meta};
+  first.credentials_out = &made;
+  auto d1 = BuildConfigDictionary(first);
+  ASSERT_TRUE(d1.ok()) << d1.status();
+  EXPECT_EQ(made.signed_at_ms, 1795818900000);
+  EXPECT_EQ(*d1->Get("C"), made.membership);
+  EXPECT_EQ(*d1->Get("COO"), made.ownership);
+  EXPECT_FALSE(d1->Get("S").has_value());
+
+  const std::string specialists("\x00\x00\x00\x11\x22\x33\x44\x55", 8);
+  ConfigInput later{&network, &m, &controller_, 1795818960000, meta};
+  later.reuse = &made;
+  later.specialists = &specialists;
+  SignedCredentials out;
+  later.credentials_out = &out;
+  auto d2 = BuildConfigDictionary(later);
+  ASSERT_TRUE(d2.ok()) << d2.status();
+  EXPECT_EQ(*d2->GetUint64("ts"), 1795818960000u);
+  EXPECT_EQ(*d2->Get("C"), *d1->Get("C"));
+  EXPECT_EQ(*d2->Get("COO"), *d1->Get("COO"));
+  EXPECT_EQ(out.signed_at_ms, made.signed_at_ms);
+  EXPECT_EQ(*d2->Get("S"), specialists);
+  ExpectCredentialsVerify(*d2, controller_, member_);
+
+  // Without reuse, new ones: the same but for their timestamps and signatures.
+  ConfigInput fresh{&network, &m, &controller_, 1795818960000, meta};
+  auto d3 = BuildConfigDictionary(fresh);
+  ASSERT_TRUE(d3.ok());
+  EXPECT_NE(*d3->Get("C"), *d1->Get("C"));
+  EXPECT_EQ(d3->Get("C")->size(), d1->Get("C")->size());
+}
+
 TEST(Encoder, OldRulesEngineGetsAcceptAndTooManyRulesFailClosed) {
   zt::Identity controller = zt::Identity::Generate();
   state::Network network;

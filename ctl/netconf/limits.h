@@ -52,6 +52,20 @@ inline constexpr size_t kJoinsInFlightMax = 1024;
 inline constexpr size_t kRateLimitEntriesMax = 65536;  // (member, network) -> last answer
 inline constexpr absl::Duration kRateLimitInterval = absl::Seconds(1);
 inline constexpr size_t kRecentMembersMax = 65536;      // push targets
+// Credentials (COM, COO, CAP, TAG: a signature each) signed for a member are put in its
+// later configs for up to kCredentialReuseMax while its network and member state are
+// unchanged: with the config chunk's own signature that makes one signature per answer
+// instead of two or more. Nodes judge credentials by their timestamps only against
+// kCredentialTimeMaxDeltaMs (30 min): a few minutes older changes nothing for them, and any
+// change (deauthorization, new IPs, tags) builds new ones at once. One entry per member.
+inline constexpr absl::Duration kCredentialReuseMax = absl::Minutes(2);
+inline constexpr size_t kCredentialCacheEntriesMax = kRecentMembersMax;
+static_assert(kCredentialReuseMax <=
+                  absl::Milliseconds(static_cast<int64_t>(kCredentialTimeMaxDeltaMs) / 4),
+              "reused credentials must stay far inside the window nodes accept");
+// The specialists list (S) is O(members) to build: kept per network until the state
+// changes. Networks beyond this bound are built per answer.
+inline constexpr size_t kSpecialistsCacheNetworksMax = 1024;
 inline constexpr absl::Duration kPushRecentWindow = absl::Minutes(5);
 // A root that answered our last HELLO (OK(HELLO)) is HELLOed every kRootHelloInterval, as
 // ZeroTier nodes keep their roots. Until it answers (it may start after us, or a HELLO may

@@ -136,7 +136,8 @@ class Responder {
   void AddValidatedPeerForTest(const zt::Identity& identity) { AddPeer(identity); }
   // Table sizes, for tests of the named bounds.
   struct TableSizes {
-    size_t peers, held_packets, validating, joins_in_flight, rate_limit, recent, reassembling;
+    size_t peers, held_packets, validating, joins_in_flight, rate_limit, recent, reassembling,
+        credentials;
   };
   TableSizes table_sizes_for_test() const;
 
@@ -159,6 +160,16 @@ class Responder {
     RequestMetadata metadata;
   };
   using MemberKey = std::pair<uint64_t, uint64_t>;  // (nwid, address)
+  // Credentials signed for a member, reused only while the state they were built from
+  // (network and member creation and revision) and the node's limits are the same.
+  struct CachedCredentials {
+    int64_t network_created_ms = 0;
+    uint64_t network_revision = 0;
+    int64_t member_created_ms = 0;
+    uint64_t member_revision = 0;
+    uint64_t capabilities_max = 0, capability_rules_max = 0, tags_max = 0;
+    SignedCredentials credentials;
+  };
   struct ValidateJob {
     zt::Identity identity;
   };
@@ -215,6 +226,12 @@ class Responder {
                                         const RequestMetadata& metadata, absl::Time now,
                                         bool* authorized, bool* network_exists = nullptr);
   bool RateLimited(const MemberKey& key, absl::Time now);
+  // The network's S value for this state, kept until the state changes (O(members) to
+  // build). REQUIRES: the sequencer's reader lock (inside Read).
+  const std::string* Specialists(const state::State& state, const state::Network& network);
+  // Keeps a member's new credentials (bounded by kCredentialCacheEntriesMax).
+  void RememberCredentials(const MemberKey& key, CachedCredentials credentials,
+                           absl::Time now);
   void RememberRecent(const MemberKey& key, Recent recent);
   void PushTo(const MemberKey& key, const Recent& recent, absl::Time now,
               std::vector<Datagram>& out);
@@ -236,6 +253,10 @@ class Responder {
   size_t held_count_ = 0;
   absl::flat_hash_map<MemberKey, absl::Time> last_answer_;
   absl::flat_hash_map<MemberKey, Recent> recent_;
+  // Credentials kept for reuse (limits.h kCredentialReuseMax): receive thread only.
+  absl::flat_hash_map<MemberKey, CachedCredentials> credentials_;
+  // nwid -> (state last_seq, S value): receive thread only.
+  absl::flat_hash_map<uint64_t, std::pair<uint64_t, std::string>> specialists_;
   absl::flat_hash_map<uint64_t, absl::Time> root_next_hello_;  // one entry per root
   // Receive-thread view of identities with the checker: address -> physical source.
   absl::flat_hash_map<uint64_t, std::string> validating_;              // <= kValidateQueueMax

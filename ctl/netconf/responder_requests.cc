@@ -121,13 +121,65 @@ std::vector<std::string> Responder::ConfigChunks(uint64_t nwid, uint64_t address
       return absl::PermissionDeniedError("not authorized");
     }
     *authorized = true;
-    return BuildConfigDictionary(
-        ConfigInput{network, member, &options_.identity, absl::ToUnixMillis(now), metadata});
+    ConfigInput input{network, member, &options_.identity, absl::ToUnixMillis(now), metadata};
+    input.specialists = Specialists(s, *network);
+    const MemberKey key{nwid, address};
+    auto cached = credentials_.find(key);
+    if (cached != credentials_.end()) {
+      const CachedCredentials& c = cached->second;
+      const int64_t age_ms = input.now_ms - c.credentials.signed_at_ms;
+      if (c.network_created_ms == network->creation_time_ms &&
+          c.network_revision == network->revision &&
+          c.member_created_ms == member->creation_time_ms &&
+          c.member_revision == member->revision &&
+          c.capabilities_max == metadata.capabilities_max &&
+          c.capability_rules_max == metadata.capability_rules_max &&
+          c.tags_max == metadata.tags_max && age_ms >= 0 &&
+          age_ms < absl::ToInt64Milliseconds(kCredentialReuseMax)) {
+        input.reuse = &c.credentials;
+      }
+    }
+    CachedCredentials made{network->creation_time_ms, network->revision,
+                           member->creation_time_ms,  member->revision,
+                           metadata.capabilities_max, metadata.capability_rules_max,
+                           metadata.tags_max,         {}};
+    if (input.reuse == nullptr) input.credentials_out = &made.credentials;
+    auto dict = BuildConfigDictionary(input);
+    if (dict.ok() && input.reuse == nullptr) RememberCredentials(key, std::move(made), now);
+    return dict;
   });
   if (!dict.ok()) return {};
   auto chunks = SignChunks(nwid, dict->Encode(), NonZeroRandom(), options_.identity);
   if (!chunks.ok()) return {};
   return *std::move(chunks);
+}
+
+const std::string* Responder::Specialists(const state::State& state,
+                                          const state::Network& network) {
+  auto it = specialists_.find(network.nwid);
+  if (it != specialists_.end() && it->second.first == state.last_seq()) {
+    return &it->second.second;
+  }
+  if (it == specialists_.end()) {
+    // A new network: make room by forgetting the others (each is rebuilt on its next use).
+    if (specialists_.size() >= kSpecialistsCacheNetworksMax) specialists_.clear();
+    it = specialists_.emplace(network.nwid, std::pair<uint64_t, std::string>()).first;
+  }
+  it->second = {state.last_seq(), ActiveBridgesOf(network)};
+  return &it->second.second;
+}
+
+void Responder::RememberCredentials(const MemberKey& key, CachedCredentials credentials,
+                                    absl::Time now) {
+  if (!credentials_.contains(key) && credentials_.size() >= kCredentialCacheEntriesMax) {
+    const int64_t now_ms = absl::ToUnixMillis(now);
+    const int64_t max_ms = absl::ToInt64Milliseconds(kCredentialReuseMax);
+    absl::erase_if(credentials_, [now_ms, max_ms](const auto& e) {
+      return now_ms - e.second.credentials.signed_at_ms >= max_ms;
+    });
+    if (credentials_.size() >= kCredentialCacheEntriesMax) return;  // signed again next time
+  }
+  credentials_[key] = std::move(credentials);
 }
 
 bool Responder::RateLimited(const MemberKey& key, absl::Time now) {

@@ -8,7 +8,8 @@
 // unknown member is held, WHOISed at the lab's root, and answered to the root's physical
 // address once the root answers; roots are HELLOed every few seconds until they answer,
 // then every 60 s; (4) deleting a network pushes OBJ_NOT_FOUND; OK(ECHO) is counted; (5) a
-// member authorized through the API is pushed a config holding its pool address.
+// member authorized through the API is pushed a config holding its pool address; (6) a
+// member's credentials are reused only while its state is unchanged and they are recent.
 #include "ctl/netconf/responder.h"
 
 #include <sodium.h>
@@ -205,6 +206,7 @@ class ResponderTest : public ::testing::Test {
     EXPECT_LE(t.joins_in_flight, kJoinsInFlightMax);
     EXPECT_LE(t.rate_limit, kRateLimitEntriesMax);
     EXPECT_LE(t.recent, kRecentMembersMax);
+    EXPECT_LE(t.credentials, kCredentialCacheEntriesMax);
   }
 
   json lab_;
@@ -544,6 +546,66 @@ TEST_F(ResponderTest, AuthorizedMemberIsPushedItsPoolAddress) {
   EXPECT_EQ(got[0].verb, zt::Verb::kNetworkConfig);
   EXPECT_EQ(responder_->table_sizes_for_test().joins_in_flight, 0u);
   EXPECT_EQ(responder_->counters().pushes, 2u);
+}
+
+// A member's credentials are signed once and put in its next configs while its state is
+// unchanged, for at most kCredentialReuseMax; a change to the member (a new IP) or the
+// network, or their age, gets new ones. Every config still verifies (AssembleChunks).
+TEST_F(ResponderTest, CredentialsAreReusedWhileTheStateIsUnchanged) {
+  absl::BitGen rng;
+  const uint64_t nwid = (controller_.address() << 24) | 0x50;
+  state::NetworkConfig config;
+  config.routes = {{"10.147.20.0/24", ""}};
+  Far m(CheapIdentity(0x3000000005ULL, true, rng), controller_,
+        zt::InetAddress::Ipv4(10, 7, 0, 1, 9993));
+  auto ip = [&](const char* text) {
+    return [&, text](ctl::CommandContext& ctx) {
+      ctx.Emit(schema::Body::IpAssigned, [&](flatbuffers::FlatBufferBuilder& b) {
+        return schema::CreateIpAssignedDirect(b, nwid, m.self().address(), text).Union();
+      });
+    };
+  };
+  ASSERT_TRUE(Admin([&](ctl::CommandContext& ctx) {
+    CreateNetwork(ctx, nwid, config);
+    AddAuthorizedMember(ctx, nwid, m.self());
+    ip("10.147.20.5")(ctx);
+  }).ok());
+  StartResponder();
+  responder_->AddValidatedPeerForTest(m.self());
+  // The member's C and COO values in the config it gets for a request now.
+  auto credentials = [&]() -> std::pair<std::string, std::string> {
+    now_ += absl::Seconds(2);  // past the rate limit
+    std::vector<Decoded> got = m.Take(
+        Receive(m.Packet(zt::Verb::kNetworkConfigRequest, RequestPayload(nwid)), m.path()));
+    EXPECT_EQ(got.size(), 1u);
+    if (got.size() != 1 || !IsConfigOk(got[0])) return {};
+    auto chunk = ParseChunk(zt::ParseOk(got[0].payload)->body);
+    EXPECT_TRUE(chunk.ok());
+    if (!chunk.ok()) return {};
+    auto bytes = AssembleChunks({*chunk}, controller_);
+    EXPECT_TRUE(bytes.ok()) << bytes.status();
+    auto dict = zt::Dictionary::Parse(bytes.ok() ? *bytes : "");
+    EXPECT_TRUE(dict.ok());
+    if (!dict.ok() || !dict->Get("C") || !dict->Get("COO")) return {};
+    return {std::string(*dict->Get("C")), std::string(*dict->Get("COO"))};
+  };
+  auto first = credentials();
+  ASSERT_FALSE(first.first.empty());
+  EXPECT_EQ(credentials(), first);
+  EXPECT_EQ(credentials(), first);
+  EXPECT_EQ(responder_->table_sizes_for_test().credentials, 1u);
+
+  ASSERT_TRUE(Admin(ip("10.147.20.6")).ok());  // the member changed: new ones
+  auto second = credentials();
+  EXPECT_NE(second.first, first.first);
+  EXPECT_NE(second.second, first.second);
+  EXPECT_EQ(credentials(), second);
+
+  now_ += kCredentialReuseMax;  // too old: new ones
+  auto third = credentials();
+  EXPECT_NE(third.first, second.first);
+  EXPECT_EQ(credentials(), third);
+  EXPECT_EQ(responder_->counters().answered_config, 7u);
 }
 
 // Deleting a network tells its recent members OBJ_NOT_FOUND (as ZeroTier does), and a
