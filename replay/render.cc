@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "ctl/api/member_json.h"
 #include "ctl/api/network_json.h"
+#include "ctl/events/event_json.h"
 #include "journal/record_format.h"
 
 namespace almanac::replay {
@@ -21,43 +22,11 @@ bool IsBookkeeping(const std::string& field) {
   return kFields.count(field) > 0;
 }
 
-const char* ActorKindText(schema::ActorKind kind) {
-  switch (kind) {
-    case schema::ActorKind::System: return "system";
-    case schema::ActorKind::AdminToken: return "token";
-    case schema::ActorKind::Cli: return "cli";
-    case schema::ActorKind::Node: return "node";
-    case schema::ActorKind::Import: return "import";
-  }
-  return "unknown";
-}
-
-// "127.0.0.1:53412" -> "127.0.0.1"; "[::1]:80" -> "::1"; anything else unchanged.
-std::string SourceHost(std::string source) {
-  const size_t colon = source.rfind(':');
-  if (colon == std::string::npos) return source;
-  const std::string port = source.substr(colon + 1);
-  if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos) return source;
-  std::string host = source.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    return host.substr(1, host.size() - 2);
-  }
-  // A bare IPv6 address ends in ":hex" too; only strip when the host is IPv4 or a name.
-  return host.find(':') == std::string::npos ? host : source;
-}
-
-nlohmann::json ParsedOrText(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return j.is_discarded() ? nlohmann::json(text) : j;
-}
-
 nlohmann::json ChangesJson(const std::vector<commands::FieldChange>& changes, bool full) {
   nlohmann::json list = nlohmann::json::array();
   for (const commands::FieldChange& c : changes) {
     if (!full && IsBookkeeping(c.field)) continue;
-    list.push_back({{"field", c.field},
-                    {"old", ParsedOrText(c.old_json)},
-                    {"new", ParsedOrText(c.new_json)}});
+    list.push_back(events::FieldChangeJson(c.field, c.old_json, c.new_json));
   }
   return list;
 }
@@ -73,25 +42,13 @@ std::string ChangesText(const std::vector<commands::FieldChange>& changes, bool 
 
 }  // namespace
 
-std::string TimeText(int64_t time_ms) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(time_ms),
-                          absl::UTCTimeZone());
-}
+// The record-level pieces are shared with GET /events (ctl/events/event_json.h).
+std::string TimeText(int64_t time_ms) { return events::TimeText(time_ms); }
 
-std::string ActorText(const schema::Actor* actor) {
-  if (actor == nullptr) return "unknown";
-  std::string out = ActorKindText(actor->kind());
-  if (actor->id() != nullptr && actor->id()->size() > 0) {
-    absl::StrAppend(&out, ":", actor->id()->str());
-  }
-  if (actor->source() != nullptr && actor->source()->size() > 0) {
-    absl::StrAppend(&out, "@", SourceHost(actor->source()->str()));
-  }
-  return out;
-}
+std::string ActorText(const schema::Actor* actor) { return events::ActorText(actor); }
 
 std::string EventName(const schema::Record& record) {
-  return schema::EnumNameBody(record.body_type());
+  return events::TypeName(record.body_type());
 }
 
 std::string SubjectText(const Subject& s) {
@@ -147,7 +104,7 @@ nlohmann::json EventJson(const AuditEvent& e, bool full) {
   j["time"] = TimeText(e.time_ms);
   j["timeMs"] = e.time_ms;
   const schema::Actor* a = r.actor();
-  j["actor"] = {{"kind", a ? ActorKindText(a->kind()) : "unknown"},
+  j["actor"] = {{"kind", a ? events::ActorKindText(a->kind()) : "unknown"},
                 {"id", a && a->id() ? a->id()->str() : ""},
                 {"source", a && a->source() ? a->source()->str() : ""}};
   j["event"] = EventName(r);

@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "ctl/api/member_json.h"
 #include "ctl/api/network_json.h"
+#include "ctl/events/event_json.h"
 #include "ctl/state/projector.h"
 
 namespace almanac::replay {
@@ -50,39 +51,8 @@ absl::StatusOr<Point> ParsePoint(std::string_view text) {
 }
 
 Subject SubjectOf(const schema::Record& record) {
-  Subject s;
-  auto network = [&s](uint64_t nwid) {
-    s.kind = "network";
-    s.nwid = nwid;
-  };
-  auto member = [&s](uint64_t nwid, uint64_t address) {
-    s.kind = "member";
-    s.nwid = nwid;
-    s.address = address;
-  };
-  using schema::Body;
-  switch (record.body_type()) {
-    case Body::NetworkCreated: network(record.body_as_NetworkCreated()->nwid()); break;
-    case Body::NetworkChanged: network(record.body_as_NetworkChanged()->nwid()); break;
-    case Body::NetworkDeleted: network(record.body_as_NetworkDeleted()->nwid()); break;
-#define ALMANAC_MEMBER_BODY(T)                        \
-  case Body::T: {                                     \
-    const auto* b = record.body_as_##T();             \
-    member(b->nwid(), b->address());                  \
-    break;                                            \
-  }
-    ALMANAC_MEMBER_BODY(MemberJoined)
-    ALMANAC_MEMBER_BODY(MemberCreated)
-    ALMANAC_MEMBER_BODY(MemberAuthorized)
-    ALMANAC_MEMBER_BODY(MemberDeauthorized)
-    ALMANAC_MEMBER_BODY(MemberChanged)
-    ALMANAC_MEMBER_BODY(MemberDeleted)
-    ALMANAC_MEMBER_BODY(IpAssigned)
-    ALMANAC_MEMBER_BODY(IpReleased)
-#undef ALMANAC_MEMBER_BODY
-    default: break;
-  }
-  return s;
+  const events::EventObject o = events::ObjectOf(record);  // shared with GET /events
+  return Subject{o.kind, o.nwid, o.address};
 }
 
 nlohmann::json RenderSubject(const state::State& state, const Subject& subject) {
