@@ -160,6 +160,10 @@ class Sequencer {
   // after it was added.
   void AddListener(std::function<void(const std::vector<AppliedRecord>&)> listener);
 
+  // The journal the sequencer appends to, for readers that follow it (GET /events):
+  // its Read, WaitForAfter and last_seq are safe from any thread.
+  const journal::Journal* journal() const { return journal_; }
+
   uint64_t epoch() const;
   // Changes the epoch stamped on later events (promotion). Only ever grows.
   void SetEpoch(uint64_t epoch);

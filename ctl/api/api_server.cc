@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "base/check.h"
 #include "ctl/api/api_routes.h"
+#include "ctl/api/events_http.h"
 #include "ctl/api/json_fields.h"
 #include "httplib.h"
 #include "sodium.h"
@@ -198,6 +199,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
   if (sodium_init() < 0) return absl::InternalError("libsodium failed to initialize");
   std::unique_ptr<ApiServer> api(new ApiServer(options, sequencer, telemetry));
   RegisterMetrics(api->metrics_, sequencer, telemetry);
+  RegisterEventMetrics(api->EventContext());
 
   api->server_ = std::make_unique<httplib::Server>();
   httplib::Server& s = *api->server_;
@@ -292,8 +294,13 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
   return api;
 }
 
+EventStreamContext ApiServer::EventContext() {
+  return EventStreamContext{sequencer_->journal(), metrics_, &stopping_, &event_streams_};
+}
+
 void ApiServer::Stop() {
   if (!listen_thread_.joinable()) return;
+  stopping_.store(true);
   server_->stop();
   listen_thread_.join();
 }
@@ -343,6 +350,11 @@ void ApiServer::Handle(const httplib::Request& req, httplib::Response& res) {
   if (!TokenMatches(PresentedToken(req), options_.auth_token)) {
     reply.status = 401;
     reply.body = "{}";
+  } else if (req.path == "/events") {
+    // Streams write their own response (possibly chunked, long after this returns).
+    ServeEvents(EventContext(), req, res);
+    CountRequest(req.method, "/events", res.status);
+    return;
   } else {
     ApiRequest request;
     request.method = req.method == "HEAD" ? "GET" : req.method;
@@ -359,11 +371,14 @@ void ApiServer::Handle(const httplib::Request& req, httplib::Response& res) {
   res.status = reply.status;
   if (!reply.allow.empty()) res.set_header("Allow", reply.allow);
   res.set_content(reply.body, reply.content_type.c_str());
+  CountRequest(req.method, endpoint, reply.status);
+}
+
+void ApiServer::CountRequest(const std::string& method, const std::string& endpoint,
+                             int status) {
   metrics_
       ->GetCounter("almanac_http_requests_total", "Admin API requests by endpoint and status.",
-                   {{"endpoint", endpoint},
-                    {"method", req.method},
-                    {"status", std::to_string(reply.status)}})
+                   {{"endpoint", endpoint}, {"method", method}, {"status", std::to_string(status)}})
       ->Add();
 }
 

@@ -17,6 +17,9 @@
 //   GET  /unstable/controller/network               {"data": [networks], "meta": {totalCount}}
 //   GET  /unstable/controller/network/<nwid>/member {"data": [members], "meta": {totalCount,
 //                                                    authorizedCount}}
+//   GET  /events?after=<seq>...                     journal records as JSON lines or
+//                                                    length-prefixed FlatBuffers, long poll
+//                                                    or held open (ctl/api/event_stream.h)
 // A change is answered only after its events are durable and applied (Sequencer::Submit
 // returned), so a GET right after sees it. Bad input changes nothing and gets a 4xx with
 // {"error": "<field>: <problem>"}; unknown paths 404, wrong methods 405, bodies over
@@ -49,6 +52,8 @@ struct Response;
 }  // namespace httplib
 
 namespace almanac::api {
+
+struct EventStreamContext;  // ctl/api/events_http.h
 
 // Almanac's ZeroTier compatibility version, reported by /status as ZeroTier's "version".
 inline constexpr int kCompatVersionMajor = 1;
@@ -100,6 +105,8 @@ class ApiServer {
   ApiServer(const ApiServerOptions& options, ctl::Sequencer* sequencer,
             ctl::Telemetry* telemetry);
   void Handle(const httplib::Request& req, httplib::Response& res);
+  void CountRequest(const std::string& method, const std::string& endpoint, int status);
+  EventStreamContext EventContext();
   // POST/PUT/PATCH with a body: reads it at kBodyBytesPerSecondMin or better, then Handle.
   void HandleWithBody(const httplib::Request& req, httplib::Response& res,
                       const httplib::ContentReader& reader);
@@ -112,6 +119,9 @@ class ApiServer {
   std::unique_ptr<httplib::Server> server_;
   std::thread listen_thread_;
   std::atomic<bool> listen_returned_{false};
+  // GET /events: set by Stop so long polls and follow streams end; streams running now.
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> event_streams_{0};
   int port_ = 0;
 };
 

@@ -69,6 +69,38 @@ inline constexpr int kKeepAliveTimeoutSeconds = 5;
 inline constexpr int kReadTimeoutSeconds = 10;
 inline constexpr int kWriteTimeoutSeconds = 10;
 
+// GET /events (ctl/api/event_stream.h). Every /events request holds a worker thread while
+// it runs (a follow stream for as long as the consumer stays), so at most kEventStreamsMax
+// run at once and the rest of the admin API keeps at least half the workers; one more
+// gets 429 at once (almanac_event_streams_refused_total).
+inline constexpr size_t kEventStreamsMax = 8;
+static_assert(kEventStreamsMax * 2 <= kWorkerThreads,
+              "event streams leave half the workers to the rest of the admin API");
+// Records in one non-follow answer (limit= may ask for fewer). The consumer asks again
+// from where the answer stopped; 1000 JSON events are a few hundred KB.
+inline constexpr size_t kEventResponseRecordsMax = 1000;
+// Bytes of events rendered before an answer (or one chunk of a follow stream) is sent:
+// bounds what one consumer makes the daemon hold. Always at least one record, and a
+// record is at most 1 MiB (journal kRecordBytesMax), rendered a few times that.
+inline constexpr size_t kEventChunkBytesMax = size_t{1} << 20;
+// Records examined per answer or chunk when filters skip them: a filter that matches
+// nothing in a long journal must not hold a thread for a whole scan. The answer ends with
+// a heartbeat naming how far it got, so the consumer goes on from there.
+inline constexpr size_t kEventScanRecordsMax = 100000;
+// Longest long poll (wait=): below common proxy idle timeouts (60 s).
+inline constexpr int kEventWaitSecondsMax = 50;
+// Heartbeats of a follow stream (heartbeat= may choose 1..kEventHeartbeatSecondsMax):
+// they carry the scanned position and let both ends see a dead connection.
+inline constexpr int kEventHeartbeatSecondsDefault = 5;
+inline constexpr int kEventHeartbeatSecondsMax = 60;
+// How often a waiting stream or long poll looks up from the journal's wait to see
+// whether the server is stopping: bounds how long Stop waits for streams.
+inline constexpr int kEventWaitSliceMs = 100;
+// A consumer that stops reading is disconnected when the kernel's socket buffers are full
+// and one write has waited kWriteTimeoutSeconds (the server's write timeout): the daemon
+// then holds at most one chunk (kEventChunkBytesMax) for it, for that long
+// (almanac_event_stream_disconnects_total{reason="write"}).
+
 // Distinct metric series a registry holds; more are folded into one overflow series.
 inline constexpr size_t kMetricSeriesMax = 4096;
 
