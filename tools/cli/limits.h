@@ -38,6 +38,27 @@ inline constexpr size_t kImportMemberIpsMax = 256;
 // one NetworkCreated record, which the journal caps at 1 MiB (kRecordBytesMax).
 inline constexpr size_t kImportNetworkConfigBytesMax = size_t{768} << 10;
 
+// almanac events tail (tools/cli/events_command.h).
+// The checkpoint file is one short JSON line; anything longer is not ours.
+inline constexpr size_t kCheckpointBytesMax = 4096;
+// One line of the event stream: a record is at most 1 MiB (journal kRecordBytesMax) and
+// its JSON a few times that; a longer line means the stream is not what we think.
+inline constexpr size_t kEventsLineBytesMax = size_t{16} << 20;
+// What a restart reads back from --output past the checkpoint: only the lines of the
+// batch being written when the consumer died (one HTTP read or one answer of at most
+// 1000 records), so far less than this.
+inline constexpr size_t kEventsRecoveryBytesMax = size_t{64} << 20;
+// Records per request without --follow (the server's kEventResponseRecordsMax).
+inline constexpr size_t kEventsPageRecords = 1000;
+// A follow stream's heartbeat (asked of the server) and how long without a byte counts
+// as a dead connection: three heartbeats and some slack.
+inline constexpr int kEventsHeartbeatSeconds = 5;
+inline constexpr int64_t kEventsFollowReadTimeoutMs = 20000;
+// Waiting before a follow stream reconnects, doubling up to the max while the controller
+// stays unreachable.
+inline constexpr int64_t kEventsReconnectDelayMs = 250;
+inline constexpr int64_t kEventsReconnectDelayMsMax = 5000;
+
 static_assert(kImportMemberIpsMax + 3 <= kImportEventsPerCommandMax,
               "one member's events (created, joined, authorized, IPs) fit one command");
 
