@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -145,16 +146,20 @@ class Helpers {
   Helpers(const Helpers&) = delete;
   Helpers& operator=(const Helpers&) = delete;
 
-  // Runs `work` on the calling thread and on each helper that wakes before the caller's
-  // own run ends; returns when every run that started has ended. `work` must finish the
-  // whole job even when it runs only on the caller.
-  void Run(absl::FunctionRef<void()> work) {
-    {
-      absl::MutexLock lock(&mu_);
-      job_ = &work;
-      ++generation_;
-    }
-    work();
+  // Offers *work to the helpers, which start on it as they wake; the caller is free to do
+  // something else meanwhile (read the next block). REQUIRES: Finish(work) follows
+  // before *work or anything it uses goes away.
+  void Start(const absl::FunctionRef<void()>* work) {
+    absl::MutexLock lock(&mu_);
+    job_ = work;
+    ++generation_;
+  }
+
+  // Runs *work on the calling thread too, then returns when every helper run of it that
+  // started has ended. *work must finish the whole job even when it runs only on the
+  // caller.
+  void Finish(const absl::FunctionRef<void()>* work) {
+    (*work)();
     absl::MutexLock lock(&mu_);
     job_ = nullptr;  // late helpers skip this job
     mu_.Await(absl::Condition(+[](size_t* active) { return *active == 0; }, &active_));
@@ -196,36 +201,49 @@ class Helpers {
   std::vector<std::thread> threads_;
 };
 
-// Checks every entry of `block`, on the helpers too when there are any, in chunks that
-// whoever is free takes next. Returns the index of the first bad entry in seq order
-// (entries.size() when all pass), its error in *error.
-size_t CheckBlock(Block* block, const ChainHash& prev, Helpers* helpers,
-                  absl::Status* error) {
-  const size_t n = block->entries.size();
-  if (helpers == nullptr || n < kScanParallelRecordsMin) {
-    return CheckRange(block, 0, n, prev, error);
-  }
-  const size_t chunks = (n + kCheckChunkRecords - 1) / kCheckChunkRecords;
-  std::vector<size_t> bad(chunks);
-  std::vector<absl::Status> errors(chunks);
-  std::atomic<size_t> next{0};
-  helpers->Run([&] {
-    for (size_t c = next.fetch_add(1); c < chunks; c = next.fetch_add(1)) {
-      const size_t end = std::min(n, (c + 1) * kCheckChunkRecords);
-      bad[c] = CheckRange(block, c * kCheckChunkRecords, end, prev, &errors[c]);
-      if (bad[c] == end) bad[c] = n;
-    }
-  });
-  // Chunks are in seq order: the first chunk with a failure holds the first one.
-  for (size_t c = 0; c < chunks; ++c) {
-    if (bad[c] != n) {
-      *error = errors[c];
-      return bad[c];
+// Checks every entry of a block in chunks that whoever is free (the caller, helpers)
+// takes next. Work() may run on several threads at once; Result() after all of them
+// returned.
+class BlockCheck {
+ public:
+  BlockCheck(Block* block, const ChainHash& prev)
+      : block_(block),
+        prev_(prev),
+        n_(block->entries.size()),
+        chunks_((n_ + kCheckChunkRecords - 1) / kCheckChunkRecords),
+        bad_(chunks_, n_),
+        errors_(chunks_) {}
+
+  void Work() {
+    for (size_t c = next_.fetch_add(1); c < chunks_; c = next_.fetch_add(1)) {
+      const size_t end = std::min(n_, (c + 1) * kCheckChunkRecords);
+      bad_[c] = CheckRange(block_, c * kCheckChunkRecords, end, prev_, &errors_[c]);
+      if (bad_[c] == end) bad_[c] = n_;
     }
   }
-  *error = absl::OkStatus();
-  return n;
-}
+
+  // The index of the first bad entry in seq order (entries.size() when all pass), its
+  // error in *error. Chunks are in seq order: the first chunk with a failure holds it.
+  size_t Result(absl::Status* error) const {
+    for (size_t c = 0; c < chunks_; ++c) {
+      if (bad_[c] != n_) {
+        *error = errors_[c];
+        return bad_[c];
+      }
+    }
+    *error = absl::OkStatus();
+    return n_;
+  }
+
+ private:
+  Block* const block_;
+  const ChainHash prev_;
+  const size_t n_;
+  const size_t chunks_;
+  std::vector<size_t> bad_;
+  std::vector<absl::Status> errors_;
+  std::atomic<size_t> next_{0};
+};
 
 }  // namespace
 
@@ -316,27 +334,52 @@ absl::StatusOr<ChainTip> ScanChain(rocksdb::DB* db, const ChainTip& start,
   uint64_t expected = bounds.seq_last - start.seq;
   if (bounds.records_max != 0) expected = std::min<uint64_t>(expected, bounds.records_max);
   std::unique_ptr<Helpers> helpers = HelpersFor(expected);
-  Block block;
+  // Two blocks, so reading the next one (RocksDB iteration and copying: serial) overlaps
+  // the helpers checking this one; then the caller joins the check. On 2 cores this keeps
+  // both busy instead of leaving one idle through every read.
+  Block blocks[2];
+  Block* block = &blocks[0];
+  Block* next = &blocks[1];
   size_t records = 0;
   size_t bytes = 0;
   bool done = false;
   it->Seek(RecordKey(start.seq + 1));
-  while (!done) {
-    ReadBlock(it.get(), tip.seq, bounds, &records, &bytes, &block, &done);
+  ReadBlock(it.get(), tip.seq, bounds, &records, &bytes, block, &done);
+  while (true) {
+    BlockCheck check(block, tip.hash);
+    auto work_fn = [&check] { check.Work(); };
+    const absl::FunctionRef<void()> work(work_fn);
+    const bool parallel =
+        helpers != nullptr && block->entries.size() >= kScanParallelRecordsMin;
+    if (parallel) helpers->Start(&work);
+    // Entries are linked to the stored hash before them (CheckRange), so the next block
+    // can be read before this one is checked; a failure here is still reported first.
+    const bool have_next = !done;
+    if (have_next) {
+      const uint64_t read_tip = block->entries.empty() ? tip.seq : block->entries.back().seq;
+      ReadBlock(it.get(), read_tip, bounds, &records, &bytes, next, &done);
+    }
+    if (parallel) {
+      helpers->Finish(&work);
+    } else {
+      work();
+    }
     absl::Status error;
-    const size_t good = CheckBlock(&block, tip.hash, helpers.get(), &error);
+    const size_t good = check.Result(&error);
     // Visit, in order, every record before the first bad one; then report it.
     for (size_t i = 0; i < good; ++i) {
-      const Entry& e = block.entries[i];
-      if (absl::Status s = visit(VerifiedRecord{e.seq, block.bytes(e), e.record,
+      const Entry& e = block->entries[i];
+      if (absl::Status s = visit(VerifiedRecord{e.seq, block->bytes(e), e.record,
                                                 e.stored_hash});
           !s.ok()) {
         return s;
       }
       tip = ChainTip{e.seq, e.stored_hash};
     }
-    if (good < block.entries.size()) return error;
-    if (!block.read_error.ok()) return block.read_error;
+    if (good < block->entries.size()) return error;
+    if (!block->read_error.ok()) return block->read_error;
+    if (!have_next) break;
+    std::swap(block, next);
   }
   return tip;
 }
