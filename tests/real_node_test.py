@@ -3,7 +3,7 @@
 Goal: the wire protocol and the netconf are right as a real 1.14 node judges them: the
 member is refused while unauthorized (ACCESS_DENIED), reaches status OK with its pool
 address, routes and DNS once authorized, and drops back to ACCESS_DENIED at once when
-deauthorized (a pushed config).
+deauthorized (a pushed config), and hears NOT_FOUND at once when the network is deleted.
 Method: the lab of shared/vectors/zerotier-1.14.1 rebuilt inside a network namespace of
 our own (zerotier-one refuses 127.0.0.0/8 as a peer path, so the lab's private addresses
 sit on the namespace's lo): root R and member M are real zerotier-one processes with the
@@ -198,6 +198,10 @@ class RealNodeTest(unittest.TestCase):
         # A pushed config, not the node's 60-second refresh.
         self.wait_for(nwid, lambda n: n["status"] == "ACCESS_DENIED", 5)
         print("denied again after %.1f s" % (time.monotonic() - started), file=sys.stderr)
+
+        # Deleting the network tells its recent member it is gone (ERROR OBJ_NOT_FOUND).
+        self.api_call("DELETE", "/controller/network/%s" % nwid)
+        self.wait_for(nwid, lambda n: n["status"] == "NOT_FOUND", 5)
 
 
 if __name__ == "__main__":
