@@ -175,6 +175,37 @@ absl::StatusOr<uint64_t> Journal::AppendBatch(std::vector<std::string> drafts,
   }
   request.drafts = std::move(drafts);
   request.hashes.reserve(request.drafts.size());
+  return SubmitAndCollect(&request, appended);
+}
+
+absl::StatusOr<uint64_t> Journal::AppendRecords(std::vector<std::string> records,
+                                                std::vector<StoredRecord>* appended) {
+  ALMANAC_CHECK(appended != nullptr);
+  if (records.empty()) return absl::InvalidArgumentError("empty batch");
+  if (records.size() > kBatchRecordsMax) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "batch of ", records.size(), " records, max ", kBatchRecordsMax));
+  }
+  Request request;
+  request.sequenced = true;
+  for (const std::string& record : records) {
+    if (absl::StatusOr<const schema::Record*> r = VerifyRecord(record); !r.ok()) {
+      return r.status();
+    }
+    request.bytes += record.size();
+  }
+  if (request.bytes > kBatchBytesMax) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "batch of ", request.bytes, " bytes, max ", kBatchBytesMax));
+  }
+  request.drafts = std::move(records);
+  request.hashes.reserve(request.drafts.size());
+  return SubmitAndCollect(&request, appended);
+}
+
+absl::StatusOr<uint64_t> Journal::SubmitAndCollect(Request* request_ptr,
+                                                   std::vector<StoredRecord>* appended) {
+  Request& request = *request_ptr;
   absl::StatusOr<uint64_t> last = Submit(&request);
   if (!last.ok()) return last;
   ALMANAC_CHECK(request.hashes.size() == request.drafts.size());
@@ -237,7 +268,7 @@ void Journal::WriterLoop() {
     absl::StatusOr<ChainTip> tip = failed.ok() ? CommitGroup(group) : failed;
     absl::MutexLock lock(&mu_);
     if (tip.ok()) {
-      ALMANAC_CHECK(tip->seq > tip_.seq);
+      ALMANAC_CHECK(tip->seq >= tip_.seq);
       tip_ = *tip;
     } else if (failed_.ok()) {
       failed_ = tip.status();
@@ -253,6 +284,11 @@ absl::StatusOr<ChainTip> Journal::CommitGroup(const std::vector<Request*>& group
   rocksdb::WriteBatch batch;
   ChainTip tip = writer_tip_;
   for (Request* request : group) {
+    if (request->sequenced) {
+      // A refused request is answered alone; the rest of the group is still written.
+      request->status = AddSequenced(request, &tip, &batch);
+      continue;
+    }
     for (std::string& draft : request->drafts) {
       const uint64_t seq = tip.seq + 1;
       ALMANAC_CHECK(seq <= kSeqMax);
@@ -274,6 +310,8 @@ absl::StatusOr<ChainTip> Journal::CommitGroup(const std::vector<Request*>& group
     }
     request->last_seq = tip.seq;
   }
+  // Only refused AppendRecords requests: nothing to write.
+  if (tip.seq == writer_tip_.seq) return tip;
   // The meta last_seq moves in the same atomic batch, so it always equals the last
   // record on disk and a lost tail is detectable on open.
   batch.Put(kLastSeqKey, BigEndian64(tip.seq));
@@ -288,6 +326,73 @@ absl::StatusOr<ChainTip> Journal::CommitGroup(const std::vector<Request*>& group
   }
   writer_tip_ = tip;
   return tip;
+}
+
+absl::Status Journal::AddSequenced(Request* request, ChainTip* tip,
+                                   rocksdb::WriteBatch* batch) {
+  ChainTip t = *tip;
+  std::vector<ChainHash> hashes;
+  hashes.reserve(request->drafts.size());
+  for (const std::string& bytes : request->drafts) {
+    const auto* record = flatbuffers::GetRoot<schema::Record>(bytes.data());
+    if (record->seq() != t.seq + 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "record ", record->seq(), " does not follow the journal's last record ", t.seq));
+    }
+    if (record->prev_hash()->size() != kChainHashBytes ||
+        !std::equal(t.hash.begin(), t.hash.end(), record->prev_hash()->begin())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "record ", record->seq(), ": prev_hash does not match the chain hash ",
+          HashHex(t.hash), " of record ", t.seq));
+    }
+    const ChainHash hash = ComputeChainHash(t.hash, bytes);
+    hashes.push_back(hash);
+    t = ChainTip{record->seq(), hash};
+  }
+  for (size_t i = 0; i < request->drafts.size(); ++i) {
+    const std::string key = RecordKey(tip->seq + 1 + i);
+    const rocksdb::Slice value_parts[2] = {
+        rocksdb::Slice(request->drafts[i]),
+        rocksdb::Slice(reinterpret_cast<const char*>(hashes[i].data()), hashes[i].size())};
+    const rocksdb::Slice key_slice(key);
+    batch->Put(rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(value_parts, 2));
+  }
+  request->hashes = std::move(hashes);
+  request->last_seq = t.seq;
+  *tip = t;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Journal::CutAfter(uint64_t keep_seq) {
+  absl::MutexLock lock(&mu_);
+  if (!failed_.ok()) return failed_;
+  if (!queue_.empty()) {
+    return absl::FailedPreconditionError("cannot cut the journal while appends are queued");
+  }
+  if (keep_seq >= tip_.seq) return uint64_t{0};
+  ChainTip keep{keep_seq, kZeroChainHash};
+  if (keep_seq > 0) {
+    absl::StatusOr<ChainHash> hash = ReadStoredChainHash(db_.get(), keep_seq);
+    if (!hash.ok()) return hash.status();
+    keep.hash = *hash;
+  }
+  rocksdb::WriteBatch batch;
+  const std::string from = RecordKey(keep_seq + 1);
+  // Record keys end before the meta prefix: delete [keep + 1, first meta key).
+  batch.DeleteRange(from, std::string(1, kMetaKeyPrefix));
+  batch.Put(kLastSeqKey, BigEndian64(keep_seq));
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  const rocksdb::Status s = db_->Write(options, &batch);
+  if (!s.ok()) {
+    failed_ = FromRocksDb(s, absl::StrCat("journal cut after record ", keep_seq));
+    return failed_;
+  }
+  const uint64_t removed = tip_.seq - keep_seq;
+  // The writer thread is idle (empty queue, and it takes new work only under mu_).
+  tip_ = keep;
+  writer_tip_ = keep;
+  return removed;
 }
 
 absl::StatusOr<std::vector<StoredRecord>> Journal::Read(uint64_t from_seq,

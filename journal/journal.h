@@ -43,6 +43,7 @@
 #include "journal/chain.h"
 #include "journal/record_format.h"
 #include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
 
 namespace almanac::journal {
 
@@ -108,6 +109,26 @@ class Journal {
   absl::StatusOr<uint64_t> AppendBatch(std::vector<std::string> drafts,
                                        std::vector<StoredRecord>* appended);
 
+  // Appends records that another journal already sequenced (a standby copying its
+  // primary): each must verify as a record (VerifyRecord), and they must continue this
+  // journal's chain exactly: the first's seq is last_seq() + 1 and its prev_hash is
+  // last_hash() at the moment the writer takes them, each next one links to the one
+  // before. Nothing is patched. All or none, durable on return like AppendBatch; on
+  // success *appended holds them as stored. Errors: DataLoss for a record that does not
+  // verify; FailedPrecondition when they do not continue the chain (nothing is written
+  // and, unlike a write error, the journal stays healthy); InvalidArgument / the limits /
+  // the failed state as AppendBatch. REQUIRES: appended != nullptr.
+  absl::StatusOr<uint64_t> AppendRecords(std::vector<std::string> records,
+                                         std::vector<StoredRecord>* appended);
+
+  // Removes every record after keep_seq in one synced write (a former primary rejoining
+  // as a standby drops a tail its new primary never had; the caller saves it first).
+  // Returns the number of records removed (0 when keep_seq >= last_seq()).
+  // Errors: FailedPrecondition while appends are queued (the caller must be the only
+  // writer); the failed state's error; I/O errors (the journal then enters the failed
+  // state). REQUIRES: no concurrent Append/AppendBatch/AppendRecords.
+  absl::StatusOr<uint64_t> CutAfter(uint64_t keep_seq);
+
   // Reads records from_seq, from_seq + 1, ... up to last_seq(): at most `limit`,
   // kReadRecordsMax records, and about kReadBytesMax bytes (always at least one record
   // when from_seq <= last_seq()). Empty when from_seq > last_seq(). Each is verified.
@@ -145,6 +166,7 @@ class Journal {
   struct Request {
     std::vector<std::string> drafts;  // patched in place by the writer thread
     std::vector<ChainHash> hashes;    // chain hash of each draft, filled by the writer
+    bool sequenced = false;           // AppendRecords: check the links, patch nothing
     size_t bytes = 0;
     absl::Status status;
     uint64_t last_seq = 0;
@@ -154,6 +176,11 @@ class Journal {
   Journal(std::unique_ptr<rocksdb::DB> db, const ChainTip& tip);
 
   absl::StatusOr<uint64_t> Submit(Request* request);
+  absl::StatusOr<uint64_t> SubmitAndCollect(Request* request,
+                                            std::vector<StoredRecord>* appended);
+  // AppendRecords' link check of one request against the writer's tip; on success puts
+  // its records in batch, fills request->hashes and advances *tip.
+  absl::Status AddSequenced(Request* request, ChainTip* tip, rocksdb::WriteBatch* batch);
   void WriterLoop();
   bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sequences, patches, verifies and hashes every draft of `group`, then writes them in
