@@ -99,9 +99,11 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Open(const ControllerOpt
         state.controller_identity().substr(0, 10), ", not to this home's identity ",
         public_identity.substr(0, 10)));
   }
-  const bool fresh = state.last_seq() == 0;
+  const bool fresh = state.last_seq() == 0 && options.standby_reason.empty();
+  SequencerOptions sequencer_options;
+  sequencer_options.read_only_reason = options.standby_reason;
   c->sequencer_ = std::make_unique<Sequencer>(c->journal_.get(), std::move(state),
-                                              SequencerOptions{});
+                                              sequencer_options);
   if (fresh) {
     Command init;
     init.writes = {ObjectKey::Controller()};
@@ -216,6 +218,8 @@ void Controller::SealLoop() {
       if (seal_stopping_) return;
       if (!due()) continue;
       unsealed_records_ = 0;
+      // A standby copies its primary's seals; it seals only once promoted.
+      if (sequencer_->read_only()) continue;
     }
     last_seal = absl::Now();
     if (absl::Status s = SealNow(); !s.ok()) {

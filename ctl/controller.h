@@ -46,6 +46,10 @@ struct ControllerOptions {
   // this often while there are unsealed records (0: no timer). Both 0: no seals.
   uint64_t seal_interval_records = 1000;
   uint64_t seal_interval_seconds = 60;
+  // Non-empty: open as a standby (ctl/replication): the sequencer starts read-only with
+  // this refusal message, an empty journal is left empty (its records come from the
+  // primary, ControllerInitialized included), and no seals are written while read-only.
+  std::string standby_reason;
   // Progress lines ("replayed 200000 of 1000000 records") go here; may be empty.
   std::function<void(const std::string&)> log;
 };

@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/check.h"
 #include "ctl/state/projector.h"
@@ -21,6 +22,9 @@ void CommandContext::Emit(
 
 struct Sequencer::Pending {
   Command command;
+  // AppendReplicated: records to copy as they are (command is unused then).
+  std::vector<std::string> replicated;
+  bool is_replicated = false;
   // Filled by the sequencer thread; read by the caller once done.
   absl::Status status;
   CommitResult result;
@@ -34,6 +38,7 @@ Sequencer::Sequencer(journal::Journal* journal, state::State state, SequencerOpt
   ALMANAC_CHECK_MSG(state_.last_seq() == journal_->last_seq(),
                     "the state must hold every journal record before the sequencer starts");
   epoch_ = std::max(options_.epoch, state_.epoch());
+  read_only_reason_ = options_.read_only_reason;
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -67,6 +72,37 @@ void Sequencer::SetEpoch(uint64_t epoch) {
   epoch_ = epoch;
 }
 
+void Sequencer::SetReadOnly(const std::string& reason) {
+  absl::MutexLock lock(&counters_mu_);
+  read_only_reason_ = reason;
+}
+
+bool Sequencer::read_only() const {
+  absl::MutexLock lock(&counters_mu_);
+  return !read_only_reason_.empty();
+}
+
+void Sequencer::SetCommitGate(std::function<absl::Status(uint64_t last_seq)> gate) {
+  absl::MutexLock lock(&counters_mu_);
+  commit_gate_ = std::move(gate);
+}
+
+absl::StatusOr<uint64_t> Sequencer::AppendReplicated(std::vector<std::string> records) {
+  if (records.empty()) return absl::InvalidArgumentError("no records to append");
+  auto pending = std::make_shared<Pending>();
+  pending->replicated = std::move(records);
+  pending->is_replicated = true;
+  absl::MutexLock lock(&queue_mu_);
+  if (stopping_) return absl::UnavailableError("the controller is stopping");
+  if (!failed_.ok()) return failed_;
+  queue_.push_back(pending);
+  Pending* raw = pending.get();
+  queue_mu_.Await(absl::Condition(
+      +[](Pending* p) { return p->done; }, raw));
+  if (!pending->status.ok()) return pending->status;
+  return pending->result.last_seq;
+}
+
 uint64_t Sequencer::batches_written() const {
   absl::MutexLock lock(&counters_mu_);
   return batches_written_;
@@ -83,6 +119,10 @@ size_t Sequencer::queued_for_test() const {
 }
 
 absl::StatusOr<CommitResult> Sequencer::Submit(Command command) {
+  if (!command.allowed_read_only) {
+    absl::MutexLock lock(&counters_mu_);
+    if (!read_only_reason_.empty()) return absl::UnavailableError(read_only_reason_);
+  }
   auto pending = std::make_shared<Pending>();
   pending->command = std::move(command);
   absl::MutexLock lock(&queue_mu_);
@@ -115,6 +155,14 @@ void Sequencer::Run() {
       absl::flat_hash_set<ObjectKey> read_keys;
       absl::flat_hash_set<ObjectKey> write_keys;
       while (!queue_.empty() && batch.size() < options_.batch_commands_max) {
+        // Replicated records go in a batch of their own.
+        if (queue_.front()->is_replicated) {
+          if (batch.empty()) {
+            batch.push_back(std::move(queue_.front()));
+            queue_.pop_front();
+          }
+          break;
+        }
         const Command& cmd = queue_.front()->command;
         bool conflict = false;
         for (const ObjectKey& k : cmd.writes) {
@@ -128,8 +176,51 @@ void Sequencer::Run() {
         queue_.pop_front();
       }
     }
-    ProcessBatch(batch);
+    if (batch.size() == 1 && batch.front()->is_replicated) {
+      ProcessReplicated(*batch.front());
+    } else {
+      ProcessBatch(batch);
+    }
   }
+}
+
+void Sequencer::ProcessReplicated(Pending& pending) {
+  std::vector<journal::StoredRecord> stored;
+  absl::StatusOr<uint64_t> last = journal_->AppendRecords(std::move(pending.replicated), &stored);
+  std::vector<AppliedRecord> applied;
+  uint64_t state_epoch = 0;
+  absl::Status status = last.status();
+  if (last.ok()) {
+    absl::MutexLock lock(&state_mu_);
+    for (const journal::StoredRecord& rec : stored) {
+      const auto* record = flatbuffers::GetRoot<schema::Record>(rec.bytes.data());
+      absl::Status s = state::Apply(state_, *record, rec.chain_hash);
+      if (!s.ok()) {
+        // Durable but not applied: the state no longer equals a replay of the journal.
+        // Stop writing (like a failed write); a restart replays and reports it.
+        status = absl::DataLossError(absl::StrCat(
+            "replicated record ", rec.seq, " does not apply: ", s.message()));
+        break;
+      }
+      applied.push_back(AppliedRecord{rec.seq, rec.bytes});
+    }
+    state_epoch = state_.epoch();
+  }
+  if (!applied.empty()) {
+    absl::MutexLock lock(&listeners_mu_);
+    for (auto& listener : listeners_) listener(applied);
+  }
+  if (!applied.empty()) {
+    absl::MutexLock lock(&counters_mu_);
+    ++batches_written_;
+    // An EpochStarted of the primary raises the epoch this copy would write under.
+    epoch_ = std::max(epoch_, state_epoch);
+  }
+  absl::MutexLock lock(&queue_mu_);
+  if (status.code() == absl::StatusCode::kDataLoss && last.ok()) failed_ = status;
+  pending.status = status;
+  if (status.ok()) pending.result.last_seq = *last;
+  pending.done = true;
 }
 
 void Sequencer::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
@@ -183,10 +274,19 @@ void Sequencer::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
     }
   }
 
-  // Step 5: tell listeners, then wake the callers.
+  // Step 5: tell listeners, pass the commit gate (sync standby), then wake the callers.
+  absl::Status gate_status;
   if (write_status.ok() && !applied.empty()) {
-    absl::MutexLock lock(&listeners_mu_);
-    for (auto& listener : listeners_) listener(applied);
+    {
+      absl::MutexLock lock(&listeners_mu_);
+      for (auto& listener : listeners_) listener(applied);
+    }
+    std::function<absl::Status(uint64_t)> gate;
+    {
+      absl::MutexLock lock(&counters_mu_);
+      gate = commit_gate_;
+    }
+    if (gate) gate_status = gate(applied.back().seq);
   }
   {
     absl::MutexLock lock(&counters_mu_);
@@ -199,6 +299,7 @@ void Sequencer::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
   for (size_t i = 0; i < batch.size(); ++i) {
     Pending& p = *batch[i];
     if (p.status.ok() && !write_status.ok() && p.result.events > 0) p.status = write_status;
+    if (p.status.ok() && !gate_status.ok() && p.result.events > 0) p.status = gate_status;
     if (p.status.ok() && p.result.events > 0) {
       p.result.last_seq = first_seq + draft_ends[i] - 1;
     }

@@ -114,6 +114,8 @@ struct Command {
   std::vector<ObjectKey> writes;
   Actor actor;
   std::function<absl::Status(const state::State&, CommandContext&)> decide;
+  // Runs even while the sequencer is read-only (promotion's EpochStarted).
+  bool allowed_read_only = false;
 };
 
 struct CommitResult {
@@ -132,6 +134,8 @@ struct SequencerOptions {
   size_t batch_commands_max = 1024;   // commands decided per journal write
   uint64_t epoch = 1;
   std::function<int64_t()> clock_ms;  // injected clock; defaults to the wall clock
+  // Non-empty: start read-only (a standby) with this as the refusal message.
+  std::string read_only_reason;
 };
 
 class Sequencer {
@@ -147,6 +151,28 @@ class Sequencer {
   // Returns the command's own Status if it refused; ResourceExhausted when the queue is
   // full; the journal's error when the write failed; Unavailable once stopping.
   absl::StatusOr<CommitResult> Submit(Command command);
+
+  // Read-only mode (a standby): Submit of a command without allowed_read_only returns
+  // Unavailable with `reason` at once. Empty reason: writable again (promotion).
+  void SetReadOnly(const std::string& reason);
+  bool read_only() const;
+
+  // Appends records another controller already sequenced (a standby copying its
+  // primary; Journal::AppendRecords), applies them and tells listeners, on the
+  // sequencer thread in a batch of their own, so they are ordered with every command.
+  // Blocks until durable and applied; returns the last seq. Errors: the journal's
+  // (FailedPrecondition when they do not continue the chain, DataLoss for a record that
+  // does not verify); DataLoss when the projector refuses a record (it is durable then,
+  // and the sequencer stops writing: the copy is not a faithful replay); Unavailable
+  // once stopping.
+  absl::StatusOr<uint64_t> AppendReplicated(std::vector<std::string> records);
+
+  // A gate every batch that wrote records passes before its callers are answered,
+  // called on the sequencer thread with the batch's last seq (sync standby: wait until
+  // the standby has it durably). A non-OK answer is given to every command of the batch
+  // that wrote events (they are durable here but not acknowledged). Replicated batches
+  // skip it. Set before writes start, or accept that batches in flight may miss it.
+  void SetCommitGate(std::function<absl::Status(uint64_t last_seq)> gate);
 
   // Runs f with the applied state under the reader lock. f must not call Submit.
   template <typename F>
@@ -179,6 +205,7 @@ class Sequencer {
   struct Pending;
   void Run();
   void ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch);
+  void ProcessReplicated(Pending& pending);
 
   journal::Journal* const journal_;
   const SequencerOptions options_;
@@ -196,6 +223,8 @@ class Sequencer {
 
   mutable absl::Mutex counters_mu_;
   uint64_t epoch_ ABSL_GUARDED_BY(counters_mu_);
+  std::string read_only_reason_ ABSL_GUARDED_BY(counters_mu_);
+  std::function<absl::Status(uint64_t)> commit_gate_ ABSL_GUARDED_BY(counters_mu_);
   uint64_t batches_written_ ABSL_GUARDED_BY(counters_mu_) = 0;
   uint64_t commands_refused_ ABSL_GUARDED_BY(counters_mu_) = 0;
 
