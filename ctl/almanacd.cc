@@ -20,6 +20,7 @@
 #include "ctl/api/api_server.h"
 #include "ctl/controller.h"
 #include "ctl/home.h"
+#include "ctl/replication/node.h"
 #include "ctl/netconf/netconf_metrics.h"
 #include "ctl/netconf/udp_server.h"
 #include "ctl/telemetry.h"
@@ -46,6 +47,23 @@ ABSL_FLAG(uint64_t, seal_every_records, 1000,
 ABSL_FLAG(uint64_t, seal_every_seconds, 60,
           "Append a seal at least every N seconds while there are unsealed records "
           "(0: no timer).");
+
+ABSL_FLAG(std::string, replication_listen, "",
+          "IPv4 host:port where standbys connect (ctl/replication/protocol.h). Port 0 picks "
+          "a free port; the address is written to <home>/replication.address. Empty: none.");
+ABSL_FLAG(std::string, standby_of, "",
+          "Start as a standby of the primary whose --replication-listen is HOST:PORT: "
+          "read-only, a warm copy of its journal. The home must hold the primary's "
+          "identity.secret. Promote with `almanac promote` (POST /status/promote).");
+ABSL_FLAG(bool, sync_standby, false,
+          "Acknowledge a change only once a standby has it durably (needs "
+          "--replication-listen). See --sync-timeout-ms and --sync-fallback.");
+ABSL_FLAG(int, sync_timeout_ms, 2000,
+          "With --sync-standby: how long a change waits for a standby's confirmation.");
+ABSL_FLAG(std::string, sync_fallback, "async",
+          "With --sync-standby, when no standby confirmed in time: 'async' logs SYNC STANDBY "
+          "LOST and acknowledges without a standby until one catches up; 'refuse' answers "
+          "503 (the change is stored on the primary but not acknowledged).");
 
 namespace {
 
@@ -124,6 +142,31 @@ int main(int argc, char** argv) {
   options.log = [](const std::string& line) {
     std::fprintf(stderr, "almanacd: %s\n", line.c_str());
   };
+  almanac::replication::NodeOptions replication;
+  replication.replication_listen = absl::GetFlag(FLAGS_replication_listen);
+  replication.standby_of = absl::GetFlag(FLAGS_standby_of);
+  replication.sync = absl::GetFlag(FLAGS_sync_standby);
+  replication.sync_timeout_ms = absl::GetFlag(FLAGS_sync_timeout_ms);
+  replication.log = options.log;
+  if (absl::GetFlag(FLAGS_sync_fallback) == "refuse") {
+    replication.sync_fallback = almanac::replication::SyncFallback::kRefuse;
+  } else if (absl::GetFlag(FLAGS_sync_fallback) != "async") {
+    std::fprintf(stderr, "almanacd: --sync-fallback: expected async or refuse\n");
+    return 2;
+  }
+  if (replication.sync && replication.replication_listen.empty()) {
+    std::fprintf(stderr, "almanacd: --sync-standby needs --replication-listen\n");
+    return 2;
+  }
+  const bool standby = !replication.standby_of.empty();
+  if (standby) {
+    options.standby_reason = almanac::replication::StandbyReason(replication.standby_of);
+    if (absl::Status s = almanac::replication::PrepareStandbyHome(
+            replication, almanac::ctl::HomePaths(options.home));
+        !s.ok()) {
+      return Fail("cannot start as a standby of " + replication.standby_of, s);
+    }
+  }
   absl::StatusOr<std::unique_ptr<almanac::ctl::Controller>> controller =
       almanac::ctl::Controller::Open(options);
   if (!controller.ok()) return Fail("cannot open " + options.home, controller.status());
@@ -148,21 +191,66 @@ int main(int argc, char** argv) {
     sighting.protocol_version = metadata.protocol_version;
     telemetry.Record(nwid, address, std::move(sighting));
   };
-  absl::StatusOr<std::unique_ptr<almanac::netconf::UdpServer>> zt =
-      almanac::netconf::StartNetconf(zt_options, c.sequencer(), c.identity());
-  if (!zt.ok()) return Fail("cannot start the ZeroTier listener", zt.status());
+  // A standby answers no ZeroTier node (its primary does) until it is promoted.
+  absl::Mutex zt_mu;
+  std::unique_ptr<almanac::netconf::UdpServer> zt;
+  auto start_zt = [&]() -> absl::Status {
+    absl::StatusOr<std::unique_ptr<almanac::netconf::UdpServer>> started =
+        almanac::netconf::StartNetconf(zt_options, c.sequencer(), c.identity());
+    if (!started.ok()) return started.status();
+    absl::MutexLock lock(&zt_mu);
+    zt = std::move(*started);
+    std::printf("almanacd: ZeroTier listening on udp %s (port %u)%s\n",
+                zt_options.listen.c_str(), static_cast<unsigned>(zt->port()),
+                zt_options.planet_path.empty() ? ", no roots (no --planet)" : "");
+    std::fflush(stdout);
+    return absl::OkStatus();
+  };
+  replication.on_promoted = start_zt;
+  absl::StatusOr<std::unique_ptr<almanac::replication::ReplicationNode>> node =
+      almanac::replication::ReplicationNode::Start(replication, &c);
+  if (!node.ok()) return Fail("cannot start replication", node.status());
+  if (!standby) {
+    if (absl::Status s = start_zt(); !s.ok()) {
+      return Fail("cannot start the ZeroTier listener", s);
+    }
+  }
   almanac::api::ApiServerOptions api_options;
   api_options.listen_host = api_host;
   api_options.listen_port = api_port;
   api_options.auth_token = c.auth_token();
   api_options.controller_identity_public = c.identity().ToString(/*include_secret=*/false);
   api_options.controller_address = c.identity().address();
+  api_options.status_extra = [n = node->get()] { return n->StatusJson(); };
+  api_options.promote = [n = node->get()] { return n->Promote(); };
   absl::StatusOr<std::unique_ptr<almanac::api::ApiServer>> api =
       almanac::api::ApiServer::Start(api_options, c.sequencer(), &telemetry);
   if (!api.ok()) return Fail("cannot start the admin API", api.status());
   // The API stops before the UDP server below, so no render reads a destroyed server.
   almanac::netconf::RegisterNetconfMetrics((*api)->metrics(),
-                                           [server = zt->get()] { return server->counters(); });
+                                           [&zt_mu, &zt] {
+                                             absl::MutexLock lock(&zt_mu);
+                                             return zt == nullptr
+                                                        ? almanac::netconf::ResponderCounters{}
+                                                        : zt->counters();
+                                           });
+  (*node)->RegisterMetrics((*api)->metrics());
+  if ((*node)->listen_port() != 0) {
+    const std::string listen = absl::GetFlag(FLAGS_replication_listen);
+    const std::string address = absl::StrCat(listen.substr(0, listen.rfind(':')), ":",
+                                             (*node)->listen_port());
+    if (absl::Status s = almanac::ctl::WriteFileAtomically(
+            c.paths().dir + "/replication.address", address + "\n", 0644);
+        !s.ok()) {
+      return Fail("cannot write the replication address", s);
+    }
+    std::printf("almanacd: replication listening on %s%s\n", address.c_str(),
+                replication.sync ? " (sync standby)" : "");
+  }
+  if (standby) {
+    std::printf("almanacd: STANDBY of %s: read-only until promoted\n",
+                replication.standby_of.c_str());
+  }
 
   const std::string api_address = absl::StrCat(
       api_host.find(':') != std::string::npos ? "[" + api_host + "]" : api_host, ":",
@@ -177,9 +265,6 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(c.journal()->last_seq()));
   std::printf("almanacd: admin API listening on http://%s (token in %s)\n",
               api_address.c_str(), c.paths().auth_token().c_str());
-  std::printf("almanacd: ZeroTier listening on udp %s (port %u)%s\n",
-              zt_options.listen.c_str(), static_cast<unsigned>((*zt)->port()),
-              zt_options.planet_path.empty() ? ", no roots (no --planet)" : "");
   std::fflush(stdout);
 
   int sig = 0;
@@ -188,7 +273,11 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   (*api)->Stop();
   api->reset();
-  zt->reset();
+  node->reset();
+  {
+    absl::MutexLock lock(&zt_mu);
+    zt.reset();
+  }
   controller->reset();
   return 0;
 }

@@ -21,6 +21,7 @@ constexpr char kUsage[] =
     "  network    list, create, show, change and delete networks (needs almanacd)\n"
     "  member     list, show, authorize, deauthorize, change and delete members\n"
     "  status     is the controller up: address, API version, networks\n"
+    "  promote    turn a standby almanacd into the primary\n"
     "  events     tail the controller's event stream (resumable with a checkpoint)\n"
     "  import-zerotier  import a ZeroTier controller.d into a home (almanacd stopped)\n"
     "\n"
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   if (command == "network") return almanac::cli::RunNetworkCommand(rest, std::cout, std::cerr);
   if (command == "member") return almanac::cli::RunMemberCommand(rest, std::cout, std::cerr);
   if (command == "status") return almanac::cli::RunStatusCommand(rest, std::cout, std::cerr);
+  if (command == "promote") return almanac::cli::RunPromoteCommand(rest, std::cout, std::cerr);
   if (command == "events") return almanac::cli::RunEventsCommand(rest, std::cout, std::cerr);
   if (command == "import-zerotier") {
     return almanac::cli::RunImportCommand(rest, std::cout, std::cerr);

@@ -230,6 +230,7 @@ ApiReply Status(const ApiContext& c) {
   j["clock"] = NowMs(c);
   j["role"] = c.options->role;
   j["epoch"] = c.sequencer->epoch();
+  if (c.options->status_extra) j.update(c.options->status_extra());
   return Json(j);
 }
 
@@ -309,6 +310,13 @@ ApiReply Route(const ApiContext& c, const ApiRequest& r, std::string* endpoint) 
   if (p[0] == "status" && p.size() == 1) {
     *endpoint = "/status";
     return get ? Status(c) : MethodNotAllowed("GET");
+  }
+  if (p[0] == "status" && p.size() == 2 && p[1] == "promote" && c.options->promote) {
+    *endpoint = "/status/promote";
+    if (r.method != "POST") return MethodNotAllowed("POST");
+    absl::StatusOr<json> promoted = c.options->promote();
+    if (!promoted.ok()) return Error(promoted.status());
+    return Json(*promoted);
   }
   if (p[0] == "metrics" && p.size() == 1) {
     *endpoint = "/metrics";

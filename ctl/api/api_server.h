@@ -4,6 +4,7 @@
 // Endpoints (every one needs the token, as X-ZT1-Auth, "Authorization: Bearer <t>" or
 // ?auth=<t>; anything else gets 401 {}):
 //   GET  /status                                    node status + role, lastSeq, epoch, counts
+//   POST /status/promote                            a standby becomes the primary (promote)
 //   GET  /peer                                      options.peers() ([] without a hook)
 //   GET  /peer/<address>                            404 (peers are not tracked yet)
 //   GET  /metrics                                   Prometheus text
@@ -80,6 +81,12 @@ struct ApiServerOptions {
   size_t body_bytes_max = kBodyBytesMax;
   int body_grace_seconds = kBodyGraceSeconds;  // see limits.h (tests shorten it)
   std::string role = "primary";  // /status "role"
+  // Replication (ctl/replication/node.h): fields merged into GET /status over the ones
+  // above (role, chainHash, replication lag); empty: none. Called on a request thread.
+  std::function<nlohmann::json()> status_extra;
+  // POST /status/promote turns a standby into the primary; its errors are the answer's
+  // (409 when it is not a standby). Empty: the path is unknown (404).
+  std::function<absl::StatusOr<nlohmann::json>()> promote;
 };
 
 class ApiServer {

@@ -33,6 +33,9 @@ int RunMemberCommand(const std::vector<std::string>& args, std::ostream& out,
                      std::ostream& err);
 int RunStatusCommand(const std::vector<std::string>& args, std::ostream& out,
                      std::ostream& err);
+// almanac promote: POST /status/promote (a standby becomes the primary).
+int RunPromoteCommand(const std::vector<std::string>& args, std::ostream& out,
+                      std::ostream& err);
 
 }  // namespace almanac::cli
 
