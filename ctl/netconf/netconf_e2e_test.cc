@@ -91,7 +91,10 @@ class Node {
     zt::AppendUint(p, 8, nwid);
     zt::AppendUint(p, 2, meta.size());
     p += meta;
-    zt::AppendUint(p, 16, 0);
+    // have revision(8) and have timestamp(8), both zero. (AppendUint takes at most 8 bytes:
+    // one call with a width of 16 was undefined behaviour, found by the UBSan pass.)
+    zt::AppendUint(p, 8, 0);
+    zt::AppendUint(p, 8, 0);
     return p;
   }
   std::string Request(uint64_t nwid) {
