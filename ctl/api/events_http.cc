@@ -83,6 +83,7 @@ struct FollowState {
   EventQuery query;
   uint64_t after = 0;
   absl::Time last_write = absl::InfinitePast();  // the first call sends a heartbeat
+  bool read_failed = false;                       // ended by a journal read error
 };
 
 void ServeFollow(const EventStreamContext& ctx, const EventQuery& q,
@@ -101,7 +102,7 @@ void ServeFollow(const EventStreamContext& ctx, const EventQuery& q,
   res.status = 200;
   res.set_chunked_content_provider(
       ContentType(q.format),
-      [ctx, state, slot, sent, write_failed, read_failed](size_t, httplib::DataSink& sink) {
+      [ctx, state, slot, sent, read_failed](size_t, httplib::DataSink& sink) {
         if (ctx.stopping->load()) {
           sink.done();
           return true;
@@ -111,6 +112,7 @@ void ServeFollow(const EventStreamContext& ctx, const EventQuery& q,
             ReadEventChunk(*ctx.journal, query, state->after, kEventResponseRecordsMax);
         if (!chunk.ok()) {
           read_failed->Add();
+          state->read_failed = true;
           return false;  // closes the connection: the consumer resumes from its position
         }
         state->after = chunk->scanned;
@@ -120,11 +122,10 @@ void ServeFollow(const EventStreamContext& ctx, const EventQuery& q,
           AppendHeartbeat(query.format, state->after, ctx.journal->last_seq(), &data);
         }
         if (!data.empty()) {
-          // Blocks at most the server's write timeout once the socket buffers are full.
-          if (!sink.write(data.data(), data.size())) {
-            write_failed->Add();
-            return false;
-          }
+          // Blocks at most the server's write timeout once the socket buffers are full
+          // (cpp-httplib also waits that long for the socket to be writable before each
+          // call); a failure is counted by the releaser below.
+          if (!sink.write(data.data(), data.size())) return false;
           sent->Add(chunk->records);
           state->last_write = now;
           return true;
@@ -133,6 +134,11 @@ void ServeFollow(const EventStreamContext& ctx, const EventQuery& q,
         ctx.journal->WaitForAfter(
             state->after, std::min(until_heartbeat, absl::Milliseconds(kEventWaitSliceMs)));
         return true;
+      },
+      // Runs when the response is done with: success is false when the stream ended on a
+      // failed write (the consumer stopped reading for the write timeout, or went away).
+      [state, write_failed](bool success) {
+        if (!success && !state->read_failed) write_failed->Add();
       });
 }
 

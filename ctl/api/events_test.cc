@@ -2,6 +2,11 @@
 // in both formats, with working filters, long polls, follow streams and limits. Method:
 // the real server over a real journal (api_test_env.h); changes through the admin API;
 // streams read with httplib::Client, raw frames checked with the journal's verifier.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -333,6 +338,41 @@ TEST_F(EventsTest, StreamsAreBoundedAndStopEndsThem) {
     }
     EXPECT_TRUE(f->done());
   }
+}
+
+// A consumer that opens a follow stream and never reads is cut off after the server's
+// write timeout instead of holding a worker and a chunk for ever. Records of ~700 KB
+// (a long rulesSource) fill the kernel's buffers quickly; the consumer's receive buffer
+// is made small before it connects.
+TEST_F(EventsTest, AConsumerThatNeverReadsIsDisconnected) {
+  const std::string big(700000, 'r');
+  for (int i = 0; i < 12; ++i) CreateNetwork(absl::StrCat(R"({"rulesSource":")", big, "\"}"));
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  int small = 4096;
+  ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const std::string request = absl::StrCat(
+      "GET /events?follow=1&format=flatbuffers HTTP/1.1\r\nHost: x\r\nX-ZT1-Auth: ",
+      kTestToken, "\r\n\r\n");
+  ASSERT_EQ(send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  const std::string cut = "almanac_event_stream_disconnects_total{reason=\"write\"} 1\n";
+  const auto start = std::chrono::steady_clock::now();
+  std::string metrics;
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(40)) {
+    metrics = MetricsText();
+    if (metrics.find(cut) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(metrics.find(cut), std::string::npos) << metrics;
+  EXPECT_GE(std::chrono::steady_clock::now() - start,
+            std::chrono::seconds(kWriteTimeoutSeconds - 1));
+  EXPECT_NE(MetricsText().find("almanac_event_streams_open 0\n"), std::string::npos);
+  close(fd);
 }
 
 }  // namespace
