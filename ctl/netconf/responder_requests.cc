@@ -1,6 +1,5 @@
 // Responder: NETWORK_CONFIG_REQUEST, pushes and periodic work (the VL1 side is in
 // responder.cc).
-#include <sodium.h>
 
 #include <memory>
 
@@ -19,9 +18,10 @@ namespace {
 
 #define COUNT(field) Count(&ResponderCounters::field)
 
+// A config's update id: any random non-zero value (the node keys chunks by it).
 uint64_t NonZeroRandom() {
   uint64_t v = 0;
-  while (v == 0) randombytes_buf(&v, sizeof(v));
+  while (v == 0) v = zt::RandomPacketId();
   return v;
 }
 

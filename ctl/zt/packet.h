@@ -135,8 +135,9 @@ absl::Status Uncompress(std::string& packet);
 // returns whether it did. REQUIRES: plaintext, not compressed, size >= kPacketBytesMin.
 bool Compress(std::string& packet);
 
-// A random 64-bit packet id from libsodium (the id is also the armor's nonce: it must
-// not repeat under one key).
+// A random 64-bit packet id from libsodium's randomness (the id is also the armor's nonce:
+// it must not repeat under one key), drawn in batches of kRandomIdsPerRefill per thread.
+// Thread-safe.
 uint64_t RandomPacketId();
 
 // Builds a whole armored packet: header, verb, payload, compressed when `compress` and it
