@@ -367,6 +367,17 @@ std::string FormatTime(int64_t unix_ms) {
                           absl::UTCTimeZone());
 }
 
+nlohmann::json BackupJson(const BackupInfo& b) {
+  return nlohmann::json{{"name", b.name},
+                        {"path", b.path},
+                        {"controller", state::AddressHex(b.manifest.controller)},
+                        {"lastSeq", b.manifest.last_seq},
+                        {"chainHash", journal::HashHex(b.manifest.chain_hash)},
+                        {"createdMs", b.manifest.created_ms},
+                        {"created", FormatTime(b.manifest.created_ms)},
+                        {"snapshotSeq", b.manifest.snapshot_seq}};
+}
+
 absl::StatusOr<BackupInfo> CreateBackup(const ctl::HomePaths& home,
                                         const journal::Journal& journal,
                                         const std::string& backup_dir, absl::Time now) {

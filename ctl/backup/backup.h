@@ -41,6 +41,7 @@
 #include "ctl/home.h"
 #include "journal/journal.h"
 #include "journal/record_format.h"
+#include "nlohmann/json.hpp"
 
 namespace almanac::backup {
 
@@ -127,6 +128,11 @@ absl::StatusOr<RestoreResult> RestoreBackup(const RestoreOptions& options);
 
 // "2026-12-01 11:34:37.123 UTC" for listings.
 std::string FormatTime(int64_t unix_ms);
+
+// A backup as the admin API (POST /unstable/backup) and `almanac backup list --json` show
+// it: {"name", "path", "controller", "lastSeq", "chainHash", "createdMs", "created",
+// "snapshotSeq"}.
+nlohmann::json BackupJson(const BackupInfo& backup);
 
 }  // namespace almanac::backup
 
