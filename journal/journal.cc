@@ -7,6 +7,7 @@
 #include "base/check.h"
 #include "journal/limits.h"
 #include "journal/record.h"
+#include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 
@@ -18,6 +19,9 @@ std::string BigEndian64(uint64_t value) {
   for (int i = 7; i >= 0; --i, value >>= 8) out[i] = static_cast<char>(value & 0xff);
   return out;
 }
+
+// RocksDB table block size (see DbOptions).
+constexpr size_t kTableBlockBytes = size_t{64} << 10;
 
 rocksdb::Options DbOptions(const JournalOptions& options) {
   rocksdb::Options o;
@@ -38,6 +42,13 @@ rocksdb::Options DbOptions(const JournalOptions& options) {
   // so compression saves little disk, and replay (open, followers, audits) decompresses
   // every block; measured with journal_bench, uncompressed replays faster.
   o.compression = rocksdb::kNoCompression;
+  // Replay reads whole table files in order, and every block costs an allocation, a
+  // checksum call, a cache lookup and an iterator reset: 64 KiB blocks (~250 records)
+  // instead of RocksDB's 4 KiB (~16) make that cost per record small. Point reads (a
+  // follower's first Read, the snapshot's record) read one bigger block: rare.
+  rocksdb::BlockBasedTableOptions table;
+  table.block_size = kTableBlockBytes;
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // RocksDB's own LOG is diagnostics; keep it from growing in a long-lived daemon.
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   o.keep_log_file_num = 4;
