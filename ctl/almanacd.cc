@@ -18,6 +18,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ctl/api/api_server.h"
+#include "ctl/backup/limits.h"
+#include "ctl/backup/scheduler.h"
 #include "ctl/controller.h"
 #include "ctl/home.h"
 #include "ctl/replication/node.h"
@@ -65,6 +67,20 @@ ABSL_FLAG(std::string, sync_fallback, "async",
           "LOST and acknowledges without a standby until one catches up; 'refuse' answers "
           "503 (the change is stored on the primary but not acknowledged).");
 
+ABSL_FLAG(std::string, backup_dir, "",
+          "Directory for backups (ctl/backup/backup.h): each a verified RocksDB checkpoint "
+          "of the journal plus the identity, admin token and newest snapshot, so KEEP IT AS "
+          "SECRET AS THE HOME. Empty: no backups (POST /unstable/backup answers 409).");
+ABSL_FLAG(absl::Duration, backup_every, almanac::backup::kDefaultBackupEvery,
+          "With --backup-dir: take a backup this often (e.g. 30m, 6h; skipped while nothing "
+          "changed). 0: only on demand (`almanac backup create`).");
+ABSL_FLAG(uint64_t, backup_keep, almanac::backup::kDefaultBackupsKept,
+          "With --backup-dir: keep at most this many of this controller's backups (the "
+          "newest is always kept).");
+ABSL_FLAG(absl::Duration, backup_max_age, almanac::backup::kDefaultBackupMaxAge,
+          "With --backup-dir: delete this controller's backups older than this (the newest "
+          "is always kept). 0: no age limit.");
+
 namespace {
 
 bool SplitHostPort(const std::string& text, std::string* host, int* port) {
@@ -109,7 +125,8 @@ int main(int argc, char** argv) {
       "the Almanac ZeroTier network controller daemon.\n\n"
       "Usage: almanacd [--home DIR] [--api-listen HOST:PORT] [--zt-listen HOST:PORT]\n"
       "                [--planet FILE] [--snapshot-every N] [--seal-every-records N]\n"
-      "                [--seal-every-seconds N]\n\n"
+      "                [--seal-every-seconds N] [--backup-dir DIR [--backup-every D]\n"
+      "                [--backup-keep N] [--backup-max-age D]]\n\n"
       "On first start it creates DIR with a new controller identity (identity.secret,\n"
       "identity.public) and an admin token (authtoken.secret). Every change is written\n"
       "to the journal in DIR/journal before it is acknowledged. Stop with SIGINT or\n"
@@ -172,6 +189,26 @@ int main(int argc, char** argv) {
   if (!controller.ok()) return Fail("cannot open " + options.home, controller.status());
   almanac::ctl::Controller& c = **controller;
 
+  // Backups run on their own thread; the API only asks it (POST /unstable/backup).
+  std::unique_ptr<almanac::backup::BackupScheduler> backups;
+  if (!absl::GetFlag(FLAGS_backup_dir).empty()) {
+    almanac::backup::SchedulerOptions backup_options;
+    backup_options.dir = absl::GetFlag(FLAGS_backup_dir);
+    backup_options.every = absl::GetFlag(FLAGS_backup_every) == absl::ZeroDuration()
+                               ? absl::InfiniteDuration()
+                               : absl::GetFlag(FLAGS_backup_every);
+    backup_options.retention.keep = absl::GetFlag(FLAGS_backup_keep);
+    const absl::Duration max_age = absl::GetFlag(FLAGS_backup_max_age);
+    backup_options.retention.max_age =
+        max_age == absl::ZeroDuration() ? absl::InfiniteDuration() : max_age;
+    backup_options.controller = c.identity().address();
+    backup_options.log = options.log;
+    absl::StatusOr<std::unique_ptr<almanac::backup::BackupScheduler>> started =
+        almanac::backup::BackupScheduler::Start(backup_options, c.paths(), c.journal());
+    if (!started.ok()) return Fail("cannot start backups", started.status());
+    backups = std::move(*started);
+  }
+
   almanac::ctl::Telemetry telemetry;
   almanac::netconf::NetconfOptions zt_options;
   zt_options.listen = absl::GetFlag(FLAGS_zt_listen);
@@ -219,6 +256,14 @@ int main(int argc, char** argv) {
   api_options.listen_host = api_host;
   api_options.listen_port = api_port;
   api_options.auth_token = c.auth_token();
+  api_options.backup_now = [&backups]() -> absl::StatusOr<nlohmann::json> {
+    if (backups == nullptr) {
+      return absl::FailedPreconditionError("almanacd runs without --backup-dir");
+    }
+    absl::StatusOr<almanac::backup::BackupInfo> made = backups->BackupNow();
+    if (!made.ok()) return made.status();
+    return almanac::backup::BackupJson(*made);
+  };
   api_options.controller_identity_public = c.identity().ToString(/*include_secret=*/false);
   api_options.controller_address = c.identity().address();
   api_options.status_extra = [n = node->get()] { return n->StatusJson(); };
@@ -274,6 +319,7 @@ int main(int argc, char** argv) {
   (*api)->Stop();
   api->reset();
   node->reset();
+  backups.reset();
   {
     absl::MutexLock lock(&zt_mu);
     zt.reset();

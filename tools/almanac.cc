@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "tools/cli/admin_commands.h"
+#include "tools/cli/backup_command.h"
 #include "tools/cli/events_command.h"
 #include "tools/cli/identity_command.h"
 #include "tools/cli/import_zerotier.h"
@@ -24,6 +25,7 @@ constexpr char kUsage[] =
     "  promote    turn a standby almanacd into the primary\n"
     "  events     tail the controller's event stream (resumable with a checkpoint)\n"
     "  import-zerotier  import a ZeroTier controller.d into a home (almanacd stopped)\n"
+    "  backup     create (through almanacd), list and restore (to any record) backups\n"
     "\n"
     "Run 'almanac <command> --help' for a command's arguments.\n";
 
@@ -43,6 +45,7 @@ int main(int argc, char** argv) {
   if (command == "network") return almanac::cli::RunNetworkCommand(rest, std::cout, std::cerr);
   if (command == "member") return almanac::cli::RunMemberCommand(rest, std::cout, std::cerr);
   if (command == "status") return almanac::cli::RunStatusCommand(rest, std::cout, std::cerr);
+  if (command == "backup") return almanac::cli::RunBackupCommand(rest, std::cout, std::cerr);
   if (command == "promote") return almanac::cli::RunPromoteCommand(rest, std::cout, std::cerr);
   if (command == "events") return almanac::cli::RunEventsCommand(rest, std::cout, std::cerr);
   if (command == "import-zerotier") {

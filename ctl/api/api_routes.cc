@@ -297,6 +297,13 @@ ApiReply RouteUnstable(const ApiContext& c, const ApiRequest& r, std::string* en
     if (!nwid.ok()) return Error(nwid.status());
     return ListMembers(c, *nwid, /*unstable=*/true);
   }
+  if (p.size() == 2 && p[1] == "backup" && c.options->backup_now) {
+    *endpoint = "/unstable/backup";
+    if (r.method != "POST") return MethodNotAllowed("POST");
+    absl::StatusOr<json> made = c.options->backup_now();
+    if (!made.ok()) return Error(made.status());
+    return Json(*made);
+  }
   return Error(absl::NotFoundError("no such endpoint"));
 }
 

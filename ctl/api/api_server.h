@@ -18,6 +18,8 @@
 //   GET  /unstable/controller/network               {"data": [networks], "meta": {totalCount}}
 //   GET  /unstable/controller/network/<nwid>/member {"data": [members], "meta": {totalCount,
 //                                                    authorizedCount}}
+//   POST /unstable/backup                           a backup now (ctl/backup/scheduler.h);
+//                                                    404 without options.backup_now
 //   GET  /events?after=<seq>...                     journal records as JSON lines or
 //                                                    length-prefixed FlatBuffers, long poll
 //                                                    or held open (ctl/api/event_stream.h)
@@ -72,6 +74,10 @@ struct ApiServerOptions {
   uint64_t controller_address = 0;         // 40-bit; networks are (address << 24) | n
   // GET /peer; empty gives []. Called on a request thread.
   std::function<nlohmann::json()> peers;
+  // POST /unstable/backup: takes a backup now and describes it; its errors are the
+  // answer's (409 for FailedPrecondition, e.g. no backup directory). Called on a request
+  // thread, which it blocks until the backup is done. Empty: the path is unknown (404).
+  std::function<absl::StatusOr<nlohmann::json>()> backup_now;
   // Clock for /controller and /status ("clock"); defaults to the wall clock.
   std::function<int64_t()> clock_ms;
   // Where metrics go; null: the server keeps its own. A shared registry must not be
