@@ -67,6 +67,12 @@ static_assert(kCredentialReuseMax <=
 // changes. Networks beyond this bound are built per answer.
 inline constexpr size_t kSpecialistsCacheNetworksMax = 1024;
 inline constexpr absl::Duration kPushRecentWindow = absl::Minutes(5);
+// The UDP loop (udp_server.h) reads at most kReceiveBatchMax waiting datagrams between two
+// polls, and calls Responder::Tick after a batch when a worker woke it, when nothing came
+// within its poll timeout, or at least every kTickInterval under steady traffic (pushes
+// and root HELLOs wait at most that long).
+inline constexpr size_t kReceiveBatchMax = 64;
+inline constexpr absl::Duration kTickInterval = absl::Milliseconds(50);
 // A root that answered our last HELLO (OK(HELLO)) is HELLOed every kRootHelloInterval, as
 // ZeroTier nodes keep their roots. Until it answers (it may start after us, or a HELLO may
 // be lost), every kRootHelloRetryInterval: nodes find the controller through the root

@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "ctl/netconf/limits.h"
 #include "ctl/zt/limits.h"
 
 namespace almanac::netconf {
@@ -110,25 +111,37 @@ void UdpServer::Run() {
                    sizeof(to));
     }
   };
+  // Tick's cadence is on the real clock: the responder's clock may be a test's fake one.
+  absl::Time last_tick = absl::InfinitePast();
   while (!stopping_) {
     pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
     int ready = poll(fds, 2, kPollTimeoutMs);
+    bool woken = false;
     if (ready > 0 && (fds[1].revents & POLLIN)) {
       uint64_t count = 0;
       // Tick below collects the results; a failed read leaves the count for the next poll.
       if (read(wake_fd_, &count, sizeof(count)) < 0) count = 0;
+      woken = true;
     }
     if (ready > 0 && (fds[0].revents & POLLIN)) {
-      sockaddr_in from{};
-      socklen_t len = sizeof(from);
-      ssize_t n = recvfrom(fd_, buffer.data(), buffer.size(), 0,
-                           reinterpret_cast<sockaddr*>(&from), &len);
-      if (n >= 0 && from.sin_family == AF_INET) {
+      // Everything waiting, up to kReceiveBatchMax, before polling again: one poll and one
+      // Tick per datagram were a fifth of an answer's cost under load.
+      for (size_t i = 0; i < kReceiveBatchMax && !stopping_; ++i) {
+        sockaddr_in from{};
+        socklen_t len = sizeof(from);
+        ssize_t n = recvfrom(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT,
+                             reinterpret_cast<sockaddr*>(&from), &len);
+        if (n < 0) break;  // EAGAIN: drained (or an error the next poll reports again)
+        if (from.sin_family != AF_INET) continue;
         send_all(responder_->Receive(std::string_view(buffer.data(), static_cast<size_t>(n)),
                                      FromSockaddr(from), clock_()));
       }
     }
-    send_all(responder_->Tick(clock_()));
+    const absl::Time now = absl::Now();
+    if (woken || ready == 0 || now - last_tick >= kTickInterval) {
+      last_tick = now;
+      send_all(responder_->Tick(clock_()));
+    }
   }
 }
 

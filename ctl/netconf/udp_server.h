@@ -1,7 +1,9 @@
-// The UDP shell around the netconf Responder: one socket, one thread that receives,
-// hands each datagram to the Responder, sends what it returns, and calls Tick about every
-// 100 ms (root HELLOs, WHOIS expiry, config pushes) and at once when a responder worker
-// (identity check, join) has finished something (an eventfd wakes the poll).
+// The UDP shell around the netconf Responder: one socket, one thread that receives
+// (every waiting datagram, up to kReceiveBatchMax, between two polls), hands each datagram
+// to the Responder, sends what it returns, and calls Tick (root HELLOs, WHOIS expiry,
+// config pushes) at least every kTickInterval under traffic, every 100 ms when idle, and
+// at once when a responder worker (identity check, join) has finished something (an
+// eventfd wakes the poll).
 //
 // Daemon wiring (almanacd): --zt-listen (default 0.0.0.0:9993; port 0 picks one, read it
 // back with port()) and --planet (default <home>/planet):
