@@ -135,6 +135,11 @@ absl::StatusOr<std::unique_ptr<Channel>> Channel::Handshake(int fd, const zt::Id
 
 Channel::~Channel() { ::close(fd_); }
 
+bool Channel::Readable() const {
+  pollfd p{fd_, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
+}
+
 void Channel::Close() {
   if (!closed_.exchange(true)) ::shutdown(fd_, SHUT_RDWR);
 }

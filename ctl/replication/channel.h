@@ -47,6 +47,10 @@ class Channel {
   // frame that does not authenticate). After any error the connection is unusable.
   absl::StatusOr<Message> Receive(int timeout_ms);
 
+  // True when bytes wait to be read now (a Receive would not block for long, since a
+  // peer writes whole frames). Never blocks.
+  bool Readable() const;
+
   // Shuts the socket down: blocked Receive and Send calls return Unavailable.
   void Close();
 

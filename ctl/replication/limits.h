@@ -16,10 +16,16 @@ inline constexpr size_t kFramePlaintextMax = journal::kRecordBytesMax + 4096;
 // Record bytes the primary packs into one RECORDS message (more than one record only
 // while they fit; a single record may reach kRecordBytesMax).
 inline constexpr size_t kRecordsFrameBytesTarget = size_t{1} << 20;
-// Records per RECORDS message; the standby appends each message as one batch, so it
-// must fit a journal batch.
-inline constexpr size_t kRecordsFrameRecordsMax = 1024;
+// Records per RECORDS message: small enough that a standby can join several waiting
+// messages into one journal batch (kStandbyAppendRecordsMax).
+inline constexpr size_t kRecordsFrameRecordsMax = 256;
 static_assert(kRecordsFrameRecordsMax <= journal::kBatchRecordsMax);
+// A standby appends every RECORDS message already waiting on the socket in one journal
+// write (one fsync), up to this many records: so a standby that fell behind (a slow
+// fsync) catches up in a few writes instead of one per message.
+inline constexpr size_t kStandbyAppendRecordsMax = journal::kBatchRecordsMax;
+inline constexpr size_t kStandbyAppendBytesMax = size_t{4} << 20;
+static_assert(kStandbyAppendBytesMax + kFramePlaintextMax <= journal::kBatchBytesMax);
 // Text of a REFUSE message.
 inline constexpr size_t kReasonBytesMax = 1024;
 

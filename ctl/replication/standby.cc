@@ -256,9 +256,34 @@ absl::Status Follower::FollowOnce() {
       absl::StatusOr<RecordsMessage> records = DecodeRecords(m->payload);
       if (!records.ok()) return records.status();
       primary_last = records->last;
-      const size_t count = records->records.size();
-      absl::StatusOr<uint64_t> appended =
-          sequencer_->AppendReplicated(std::move(records->records));
+      std::vector<std::string> batch = std::move(records->records);
+      size_t bytes = 0;
+      for (const std::string& r : batch) bytes += r.size();
+      // Take every RECORDS message already waiting, for one fsync, while the batch
+      // surely fits (a message holds at most kRecordsFrameRecordsMax records).
+      while (batch.size() + kRecordsFrameRecordsMax <= kStandbyAppendRecordsMax &&
+             bytes <= kStandbyAppendBytesMax && channel.Readable()) {
+        absl::StatusOr<Message> more = channel.Receive(kPeerSilenceMs);
+        if (!more.ok()) return more.status();
+        if (more->type == MessageType::kHeartbeat) {
+          absl::StatusOr<uint64_t> last = DecodeU64(more->payload);
+          if (!last.ok()) return last.status();
+          primary_last = std::max(primary_last, *last);
+          continue;
+        }
+        if (more->type != MessageType::kRecords) {
+          return absl::InvalidArgumentError("unexpected message from the primary");
+        }
+        absl::StatusOr<RecordsMessage> next = DecodeRecords(more->payload);
+        if (!next.ok()) return next.status();
+        primary_last = std::max(primary_last, next->last);
+        for (std::string& r : next->records) {
+          bytes += r.size();
+          batch.push_back(std::move(r));
+        }
+      }
+      const size_t count = batch.size();
+      absl::StatusOr<uint64_t> appended = sequencer_->AppendReplicated(std::move(batch));
       if (!appended.ok()) {
         return absl::Status(appended.status().code(),
                             absl::StrCat("records from the primary not appended: ",

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ctl/api/api_bench.h"
+#include "ctl/replication/standby_bench.h"
 #include "ctl/state/state_bench.h"
 #include "journal/journal_bench.h"
 #include "tools/bench/node/node_bench.h"
@@ -33,7 +34,8 @@ constexpr char kUsage[] =
     "          members)\n";
 
 std::string Usage() {
-  return std::string(kUsage) + almanac::bench::kNodeUsage + almanac::bench::kNetconfUsage;
+  return std::string(kUsage) + almanac::bench::kNodeUsage + almanac::bench::kNetconfUsage +
+         almanac::replication::kStandbyBenchUsage;
 }
 
 }  // namespace
@@ -58,6 +60,9 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(argv[1], "api") == 0) {
     return almanac::api::RunApiBench(argc - 1, argv + 1);
+  }
+  if (std::strcmp(argv[1], "standby") == 0) {
+    return almanac::replication::RunStandbyBench(argc - 1, argv + 1);
   }
   if (std::strcmp(argv[1], "node") == 0) {
     return almanac::bench::RunNodeBench(argc - 1, argv + 1);
