@@ -1,5 +1,7 @@
 #include "ctl/zt/dictionary.h"
 
+#include <array>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ctl/zt/limits.h"
@@ -7,21 +9,34 @@
 namespace almanac::zt {
 namespace {
 
-bool NeedsEscape(char c) {
-  return c == '\0' || c == '\r' || c == '\n' || c == '\\' || c == '=';
-}
+// The bytes the dictionary escapes, as a table: values are mostly binary credentials, and
+// encoding them byte by byte with five comparisons each was ~8% of a config answer.
+constexpr std::array<bool, 256> kEscaped = [] {
+  std::array<bool, 256> t{};
+  for (unsigned char c : {'\0', '\r', '\n', '\\', '='}) t[c] = true;
+  return t;
+}();
 
+bool NeedsEscape(char c) { return kEscaped[static_cast<unsigned char>(c)]; }
+
+// Appends `value` escaped: runs of plain bytes in one append each.
 void AppendEscaped(std::string& out, std::string_view value) {
-  for (char c : value) {
+  size_t plain_from = 0;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (!NeedsEscape(c)) continue;
+    out.append(value.data() + plain_from, i - plain_from);
+    plain_from = i + 1;
+    out.push_back('\\');
     switch (c) {
-      case '\0': out.append("\\0"); break;
-      case '\r': out.append("\\r"); break;
-      case '\n': out.append("\\n"); break;
-      case '\\': out.append("\\\\"); break;
-      case '=': out.append("\\e"); break;
-      default: out.push_back(c);
+      case '\0': out.push_back('0'); break;
+      case '\r': out.push_back('r'); break;
+      case '\n': out.push_back('n'); break;
+      case '=': out.push_back('e'); break;
+      default: out.push_back(c);  // the backslash itself
     }
   }
+  out.append(value.data() + plain_from, value.size() - plain_from);
 }
 
 absl::Status CheckKey(std::string_view key) {
