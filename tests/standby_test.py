@@ -10,10 +10,13 @@ create and change members of one network; the standby follows while they run.
 """
 
 import os
+import socket
+import subprocess
 import threading
 import unittest
 
-from replication_util import Daemon, TMP, request, standby_home, wait_caught_up
+from replication_util import (ALMANACD, Daemon, TMP, request, standby_home, wait_caught_up,
+                              wait_for)
 
 CHANGES = 10000
 CONNECTIONS = 8
@@ -28,6 +31,7 @@ class StandbyTest(unittest.TestCase):
                          "--standby-of", primary.replication)
         try:
             self.run_changes_and_compare(primary, standby)
+            self.refuse_strangers(primary, standby)
         finally:
             standby.stop()
             primary.stop()
@@ -98,6 +102,45 @@ class StandbyTest(unittest.TestCase):
         self.assertIn("almanac_replication_lag_records 0", metrics)
         code, metrics = primary.request("GET", "/metrics")
         self.assertIn("almanac_replication_standbys 1", metrics)
+
+    def refuse_strangers(self, primary, standby):
+        """Security: garbage on the replication port and a standby holding another
+        identity are refused on both sides, and nothing is appended anywhere."""
+        before = primary.status()["lastSeq"]
+        host, port = primary.replication.split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as s:
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n" + b"x" * 64)
+            received = b""
+            while True:  # the primary closes the connection; it never hangs
+                try:
+                    chunk = s.recv(4096)
+                except ConnectionResetError:  # closed with our garbage unread
+                    break
+                if not chunk:
+                    break
+                received += chunk
+            self.assertLessEqual(len(received), 48 + 4 + 17 + 16)
+
+        # A controller of its own (another identity), then told to follow the primary.
+        other_home = os.path.join(TMP, "other")
+        other = Daemon(other_home)
+        self.assertEqual(other.status()["lastSeq"], 1)
+        other.stop()
+        run = subprocess.run([ALMANACD, "--home", other_home, "--api-listen", "127.0.0.1:0",
+                              "--zt-listen", "127.0.0.1:0", "--standby-of",
+                              primary.replication], capture_output=True, text=True,
+                             timeout=60)
+        self.assertNotEqual(run.returncode, 0, run.stdout)
+        self.assertIn("does not hold this controller's identity", run.stderr)
+        wait_for(lambda: primary.output().count("refused a connection") >= 2, 10,
+                 "the primary to log both refusals")
+        self.assertIn("does not hold this controller's identity", primary.output())
+        other = Daemon(other_home)
+        self.assertEqual(other.status()["lastSeq"], 1)  # nothing appended
+        other.stop()
+        self.assertEqual(primary.status()["lastSeq"], before)
+        self.assertEqual(standby.status()["lastSeq"], before)
+        self.assertGreaterEqual(primary.status()["replication"]["peersRefused"], 2)
 
 
 if __name__ == "__main__":
