@@ -3,7 +3,8 @@
 Method: a real //ctl:almanacd (ports 0, home under $TEST_TMPDIR) takes scheduled backups
 every 300 ms (--backup-dir, snapshots every 40 records, seals every 25) while a writer
 thread creates networks and members and flips authorizations through the admin API;
-`almanac backup create` takes two more on demand in the middle. After the daemon stops:
+`almanac backup create` takes four more on demand in the middle, and the test waits for a
+scheduled backup of the last change. After the daemon stops:
   - `almanac backup list` shows every backup (on-demand ones by name) with its last seq
     and chain hash;
   - each backup verifies clean with `almanac-replay --backup DIR verify`;
@@ -158,7 +159,7 @@ class BackupTest(unittest.TestCase):
         backups = os.path.join(TMP, "backups")
         daemon = Daemon(home, "--backup-dir", backups, "--backup-every", "300ms",
                         "--backup-keep", "1000", "--snapshot-every", "40",
-                        "--seal-every-records", "25")
+                        "--seal-every-records", "25", "--seal-every-seconds", "0")
         writer = Writer(daemon)
         writer.start()
         on_demand = []
@@ -177,7 +178,16 @@ class BackupTest(unittest.TestCase):
             writer.join(timeout=30)
         self.assertIsNone(writer.error)
         self.assertGreater(writer.changes, 50)
-        time.sleep(0.8)  # a scheduled backup after the last change
+        # A scheduled backup holds the last change (every on-demand one came before it).
+        deadline = time.time() + 30
+        while True:
+            _, status = daemon.request("GET", "/status")
+            seqs = [b["lastSeq"] for b in json.loads(run(
+                ALMANAC, "backup", "list", "--backup-dir", backups, "--json").stdout)]
+            if status["lastSeq"] in seqs:
+                break
+            self.assertLess(time.time(), deadline, "no scheduled backup of the last change")
+            time.sleep(0.2)
         self.assertEqual(daemon.stop(), 0)
         log = "".join(daemon.lines)
         self.assertIn("almanacd: backup ", log)
@@ -194,7 +204,7 @@ class BackupTest(unittest.TestCase):
         for b in listed:
             self.assertIn(b["name"], table)
             self.assertIn(b["chainHash"], table)
-        # The last backup was taken after the last change: it holds everything.
+        # The newest backup holds everything.
         end = json.loads(run(REPLAY, "--home", home, "--json", "state").stdout)
         self.assertEqual(listed[-1]["lastSeq"], end["seq"])
         self.assertEqual(listed[-1]["chainHash"], end["chainHash"])
