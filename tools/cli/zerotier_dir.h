@@ -10,9 +10,10 @@
 // member_json.h: IP syntax, rules, tags, ...), plus the checks only an import needs: the
 // file name and the "id"/"nwid"/"address" fields agree, the network id belongs to the
 // importing controller (its top 40 bits are the controller's address, or nodes could not
-// reach it), the identity parses and names the member's address, and no IP is given to
-// two members of one network. A file that fails is reported with its path and reason and
-// left out (with its members, for a network); the rest is imported.
+// reach it), and the identity parses and names the member's address. An IP two members
+// of a network hold is kept for both, as the admin API (and ZeroTier's) accepts it. A
+// file that fails is reported with its path and reason and left out (with its members,
+// for a network); the rest is imported.
 //
 // Thread safety: pure apart from reading files; any thread.
 #ifndef ALMANAC_TOOLS_CLI_ZEROTIER_DIR_H_
