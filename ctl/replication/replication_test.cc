@@ -402,5 +402,27 @@ TEST(ReplicationTest, PromotionAndAFormerPrimaryRejoiningCutsItsTail) {
   a_follower->Stop();
 }
 
+TEST(ReplicationTest, APrimaryThatMeetsAHigherEpochFencesItself) {
+  const std::string a_home = testing::MakeTempDir("a");
+  std::unique_ptr<ctl::Controller> a = Open(a_home, false);
+  ASSERT_NE(a, nullptr);
+  Write(*a, 3);
+  std::unique_ptr<ReplicationServer> a_server = Serve(*a);
+  std::unique_ptr<ctl::Controller> b = Open(HomeWithIdentityOf(a_home), true);
+  ASSERT_NE(b, nullptr);
+  std::unique_ptr<Follower> b_follower = Follow(*b, a_server->port());
+  ASSERT_TRUE(WaitFor([&] { return b->journal()->last_seq() == a->journal()->last_seq(); }));
+  // Promoted while a still runs (a partition, say): b is at epoch 2.
+  ASSERT_TRUE(Promote(b_follower.get(), b->sequencer()).ok());
+  // b (or any controller at epoch 2) reaches a: a stops taking changes.
+  std::unique_ptr<Follower> probe = Follow(*b, a_server->port());
+  ASSERT_TRUE(WaitFor([&] { return a_server->stats().fenced; }));
+  probe->Stop();
+  EXPECT_TRUE(a->sequencer()->read_only());
+  EXPECT_EQ(a->SealNow().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(probe->stats().last_error.find("former primary"), std::string::npos)
+      << probe->stats().last_error;
+}
+
 }  // namespace
 }  // namespace almanac::replication
