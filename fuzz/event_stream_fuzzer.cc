@@ -33,7 +33,7 @@ void FuzzFrames(const std::string& input) {
     FUZZ_ASSERT(buffer.size() + almanac::api::kFrameHeaderBytes + f.payload.size() == before);
     if (f.kind == almanac::api::kFrameHeartbeat) {
       std::string again;
-      almanac::api::AppendHeartbeat(almanac::api::EventFormat::kFlatBuffers, f.scanned,
+      almanac::api::AppendHeartbeat(almanac::api::EventFormat::kFlatBuffers, f.scanned, {},
                                     f.last_seq, &again);
       auto back = almanac::api::TakeEventFrame(&again);
       FUZZ_ASSERT(back.ok() && back->has_value() && (*back)->scanned == f.scanned &&

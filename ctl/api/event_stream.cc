@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -89,6 +90,16 @@ absl::StatusOr<EventQuery> ParseEventQuery(
       }
       if (q.nwid && *q.nwid != nwid) return ParamError(name, "given twice");
       q.nwid = nwid;
+    } else if (name == "after_hash") {
+      std::string bytes;
+      if (value.size() != 64 || value.find_first_not_of("0123456789abcdefABCDEF") !=
+                                    std::string::npos) {
+        return ParamError(name, "expected a chain hash (64 hex digits)");
+      }
+      bytes = absl::HexStringToBytes(value);
+      journal::ChainHash hash{};
+      std::copy(bytes.begin(), bytes.end(), hash.begin());
+      q.after_hash = hash;
     } else if (name == "limit") {
       absl::StatusOr<uint64_t> v = ParseNumber(name, value, 1, kEventResponseRecordsMax);
       if (!v.ok()) return v.status();
@@ -149,6 +160,21 @@ absl::StatusOr<EventChunk> ReadEventChunk(const journal::Journal& journal,
   const bool filtered = !query.types.empty() || query.nwid.has_value();
   EventChunk chunk;
   chunk.scanned = after;
+  if (after > 0) {
+    // The hash of the starting point: for heartbeats that scan nothing new, and to check
+    // the consumer's after_hash.
+    absl::StatusOr<std::vector<journal::StoredRecord>> start = journal.Read(after, 1);
+    if (!start.ok()) return start.status();
+    ALMANAC_CHECK(!start->empty() && start->front().seq == after);
+    chunk.scanned_hash = start->front().chain_hash;
+    if (query.after_hash && after == query.after && *query.after_hash != chunk.scanned_hash) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "after_hash: record ", after, " has chain hash ", journal::HashHex(chunk.scanned_hash),
+          " here, not ", journal::HashHex(*query.after_hash),
+          ": this controller's history is not the one followed so far (a failover that cut "
+          "records?); start again from a known position"));
+    }
+  }
   size_t examined = 0;
   while (chunk.records < records_max && chunk.data.size() < kEventChunkBytesMax &&
          examined < kEventScanRecordsMax) {
@@ -166,7 +192,9 @@ absl::StatusOr<EventChunk> ReadEventChunk(const journal::Journal& journal,
       ALMANAC_CHECK(record->seq() == r.seq);
       if (EventMatches(query, *record)) {
         if (query.format == EventFormat::kJson) {
-          chunk.data += DumpJson(events::RecordJson(*record));
+          nlohmann::json line = events::RecordJson(*record);
+          line["chainHash"] = journal::HashHex(r.chain_hash);
+          chunk.data += DumpJson(line);
           chunk.data.push_back('\n');
         } else {
           AppendRecordFrame(r.bytes, &chunk.data);
@@ -174,6 +202,7 @@ absl::StatusOr<EventChunk> ReadEventChunk(const journal::Journal& journal,
         ++chunk.records;
       }
       chunk.scanned = r.seq;
+      chunk.scanned_hash = r.chain_hash;
       ++examined;
     }
     if (records->back().seq != chunk.scanned) break;  // stopped inside this read
@@ -181,10 +210,12 @@ absl::StatusOr<EventChunk> ReadEventChunk(const journal::Journal& journal,
   return chunk;
 }
 
-void AppendHeartbeat(EventFormat format, uint64_t scanned, uint64_t last_seq,
-                     std::string* out) {
+void AppendHeartbeat(EventFormat format, uint64_t scanned, const journal::ChainHash& hash,
+                     uint64_t last_seq, std::string* out) {
   if (format == EventFormat::kJson) {
-    *out += DumpJson(nlohmann::json{{"heartbeat", true}, {"scanned", scanned},
+    *out += DumpJson(nlohmann::json{{"heartbeat", true},
+                                    {"scanned", scanned},
+                                    {"scannedHash", scanned == 0 ? "" : journal::HashHex(hash)},
                                     {"lastSeq", last_seq}});
     out->push_back('\n');
     return;

@@ -12,6 +12,10 @@
 //   type=<T>[,<T>...]  only these record types (schema names, e.g. MemberAuthorized);
 //                      may repeat. An unknown name is 400.
 //   network=<nwid>     only records about this network and its members (16 hex digits).
+//   after_hash=<hex>   the chain hash (64 hex digits) of record `after` as the consumer saw
+//                      it. When this journal's record `after` has another hash the answer
+//                      is 409: this controller's history is not the one the consumer
+//                      followed (e.g. a failover cut off records it had already seen).
 //   limit=<n>          at most n records in a non-follow answer (1..kEventResponseRecordsMax,
 //                      the default).
 //   wait=<seconds>     long poll: when nothing matches after `after` yet, wait up to this
@@ -33,10 +37,14 @@
 // sends one whenever heartbeat= seconds passed without a write.
 //
 // format=json (Content-Type application/x-ndjson): one JSON object per line, "\n"-ended.
-//   event:     ctl/events/event_json.h RecordJson, e.g.
-//              {"actor":{...},"body":{...},"epoch":1,"seq":812,"time":"...","timeMs":...,
-//               "type":"MemberAuthorized","network":"...","member":"..."}
-//   heartbeat: {"heartbeat":true,"lastSeq":<journal's last seq>,"scanned":<seq>}
+//   event:     ctl/events/event_json.h RecordJson plus the record's chain hash, e.g.
+//              {"actor":{...},"body":{...},"chainHash":"<64 hex>","epoch":1,"seq":812,
+//               "time":"...","timeMs":...,"type":"MemberAuthorized","network":"...",
+//               "member":"..."}
+//   heartbeat: {"heartbeat":true,"lastSeq":<journal's last seq>,"scanned":<seq>,
+//               "scannedHash":"<chain hash of record scanned, 64 hex; "" for 0>"}
+// A consumer that keeps the hash of its position and sends it as after_hash learns when
+// the controller's history changed under it instead of silently reading another one.
 // An event line has "seq"; a heartbeat line has "heartbeat" and never "seq".
 //
 // format=flatbuffers (Content-Type application/octet-stream): a sequence of frames,
@@ -77,6 +85,7 @@ struct EventQuery {
   uint64_t after = 0;
   std::vector<schema::Body> types;  // empty: every type
   std::optional<uint64_t> nwid;     // engaged: only this network's records
+  std::optional<journal::ChainHash> after_hash;  // engaged: record `after` must have it
   size_t limit = 0;                 // records per non-follow answer
   absl::Duration wait = absl::ZeroDuration();
   bool follow = false;
@@ -98,19 +107,24 @@ struct EventChunk {
   std::string data;
   size_t records = 0;
   uint64_t scanned = 0;
+  journal::ChainHash scanned_hash{};  // chain hash of record `scanned` (zeros for 0)
 };
 
 // Reads the records after `after` that the journal has, keeping the matching ones
 // encoded in query.format, until records_max matched, kEventChunkBytesMax bytes were
 // encoded (always at least one record), kEventScanRecordsMax were examined, or the
 // journal's end. Never waits. Errors: OutOfRange when after > journal.last_seq();
-// DataLoss for a record that fails verification. REQUIRES: records_max >= 1.
+// FailedPrecondition when query.after_hash is set and after == query.after but record
+// `after` has another chain hash; DataLoss for a record that fails verification.
+// REQUIRES: records_max >= 1.
 absl::StatusOr<EventChunk> ReadEventChunk(const journal::Journal& journal,
                                           const EventQuery& query, uint64_t after,
                                           size_t records_max);
 
-// Appends a heartbeat line or frame.
-void AppendHeartbeat(EventFormat format, uint64_t scanned, uint64_t last_seq, std::string* out);
+// Appends a heartbeat line or frame (the frame does not carry the hash: a flatbuffers
+// consumer has the records' prev_hash).
+void AppendHeartbeat(EventFormat format, uint64_t scanned, const journal::ChainHash& hash,
+                     uint64_t last_seq, std::string* out);
 
 // The flatbuffers format's frames (see the top of this file).
 inline constexpr size_t kFrameHeaderBytes = 5;

@@ -72,7 +72,8 @@ void ServeOnce(const EventStreamContext& ctx, const EventQuery& q, httplib::Resp
     ctx.journal->WaitForAfter(
         after, std::min(deadline - now, absl::Milliseconds(kEventWaitSliceMs)));
   }
-  AppendHeartbeat(q.format, chunk.scanned, ctx.journal->last_seq(), &chunk.data);
+  AppendHeartbeat(q.format, chunk.scanned, chunk.scanned_hash, ctx.journal->last_seq(),
+                  &chunk.data);
   RecordsSent(ctx.metrics, q.format)->Add(chunk.records);
   res.status = 200;
   res.set_content(std::move(chunk.data), ContentType(q.format));
@@ -88,8 +89,8 @@ struct FollowState {
 
 void ServeFollow(const EventStreamContext& ctx, const EventQuery& q,
                  std::shared_ptr<StreamSlot> slot, httplib::Response& res) {
-  // A position past the end is refused before the 200 goes out.
-  if (q.after > ctx.journal->last_seq()) {
+  // A position past the end or on another history is refused before the 200 goes out.
+  if (q.after > ctx.journal->last_seq() || q.after_hash) {
     absl::StatusOr<EventChunk> check = ReadEventChunk(*ctx.journal, q, q.after, 1);
     if (!check.ok()) return SetError(check.status(), res);
   }
@@ -119,7 +120,8 @@ void ServeFollow(const EventStreamContext& ctx, const EventQuery& q,
         const absl::Time now = absl::Now();
         std::string data = std::move(chunk->data);
         if (data.empty() && now - state->last_write >= query.heartbeat) {
-          AppendHeartbeat(query.format, state->after, ctx.journal->last_seq(), &data);
+          AppendHeartbeat(query.format, state->after, chunk->scanned_hash,
+                          ctx.journal->last_seq(), &data);
         }
         if (!data.empty()) {
           // Blocks at most the server's write timeout once the socket buffers are full

@@ -89,15 +89,35 @@ TEST_F(EventsTest, EveryRecordAfterAPositionThenAHeartbeat) {
     EXPECT_EQ(l["body"]["credentialType"], "api");
   }
   EXPECT_TRUE(authorized);
-  EXPECT_EQ(lines.back(), json::parse(absl::StrCat(
-                              R"({"heartbeat":true,"scanned":)", last, R"(,"lastSeq":)", last,
-                              "}")));
+  absl::StatusOr<std::vector<journal::StoredRecord>> stored = journal_->Read(1, last);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  for (uint64_t i = 0; i < last; ++i) {
+    EXPECT_EQ(lines[i]["chainHash"], journal::HashHex((*stored)[i].chain_hash));
+  }
+  const std::string last_hash = journal::HashHex(stored->back().chain_hash);
+  EXPECT_EQ(lines.back(), (json{{"heartbeat", true}, {"scanned", last}, {"lastSeq", last},
+                                {"scannedHash", last_hash}}));
 
   // From the middle; at the end (nothing but the heartbeat); past the end refused.
   EXPECT_EQ(Lines(Get("/events?after=2").body).front()["seq"], 3);
   EXPECT_EQ(Get(absl::StrCat("/events?after=", last)).body,
             absl::StrCat(R"({"heartbeat":true,"lastSeq":)", last, R"(,"scanned":)", last,
-                         "}\n"));
+                         R"(,"scannedHash":")", last_hash, "\"}\n"));
+  EXPECT_EQ(Lines(Get("/events?limit=1").body).back()["scannedHash"],
+            journal::HashHex((*stored)[0].chain_hash));
+
+  // after_hash: the consumer's view of its position must be this journal's.
+  const std::string h2 = journal::HashHex((*stored)[1].chain_hash);
+  EXPECT_EQ(Get("/events?after=2&after_hash=" + h2).status, 200);
+  EXPECT_EQ(Lines(Get("/events?after=2&after_hash=" + h2).body).front()["seq"], 3);
+  const std::string other = std::string(63, '0') + "1";
+  for (const std::string& q : {"/events?after=2&after_hash=" + other,
+                               "/events?follow=1&after=2&after_hash=" + other}) {
+    HttpResult r = Get(q);
+    EXPECT_EQ(r.status, 409) << q << ": " << r.body;
+    EXPECT_NE(r.body.find("history"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(Get("/events?after=2&after_hash=abc").status, 400);
   HttpResult past = Get(absl::StrCat("/events?after=", last + 1));
   EXPECT_EQ(past.status, 400);
   EXPECT_NE(past.json["error"].get<std::string>().find("past the journal's last record"),
@@ -217,7 +237,7 @@ TEST_F(EventsTest, RawFramesCarryTheStoredRecords) {
 
   // The documented heartbeat bytes; a torn frame waits; a bad kind stops the reader.
   std::string hb;
-  AppendHeartbeat(EventFormat::kFlatBuffers, 3, 7, &hb);
+  AppendHeartbeat(EventFormat::kFlatBuffers, 3, {}, 7, &hb);
   EXPECT_EQ(hb, std::string("\x00\x00\x00\x10\x48\x00\x00\x00\x00\x00\x00\x00\x03"
                             "\x00\x00\x00\x00\x00\x00\x00\x07",
                             21));
@@ -286,13 +306,15 @@ class Follower {
 TEST_F(EventsTest, FollowSendsNewRecordsAndHeartbeats) {
   CreateNetwork("{}");
   Follower f(server_->port(), "/events?follow=1&after=0&heartbeat=1");
-  ASSERT_TRUE(f.WaitFor(R"({"heartbeat":true,"lastSeq":1,"scanned":1})")) << f.received();
+  ASSERT_TRUE(f.WaitFor(R"({"heartbeat":true,"lastSeq":1,"scanned":1,"scannedHash":")"))
+      << f.received();
   EXPECT_EQ(f.status(), 200);
   EXPECT_EQ(Lines(f.received()).front()["seq"], 1);
   const std::string nwid = CreateNetwork(R"({"name":"followed"})");
   ASSERT_TRUE(f.WaitFor(nwid)) << f.received();
   // A quiet stream still speaks every heartbeat= seconds.
-  ASSERT_TRUE(f.WaitFor(R"({"heartbeat":true,"lastSeq":2,"scanned":2})")) << f.received();
+  ASSERT_TRUE(f.WaitFor(R"({"heartbeat":true,"lastSeq":2,"scanned":2,"scannedHash":")"))
+      << f.received();
   std::vector<json> lines = Lines(f.received());
   std::vector<uint64_t> seqs;
   for (const json& l : lines) {
