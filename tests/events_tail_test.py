@@ -220,7 +220,20 @@ class EventsTailTest(unittest.TestCase):
         self.assertEqual(len(expected), last)
         self.assertEqual(read_lines(out), expected)
         with open(checkpoint) as f:
-            self.assertEqual(json.load(f)["seq"], last)
+            saved = json.load(f)
+        self.assertEqual(saved["seq"], last)
+        self.assertEqual(saved["chainHash"], json.loads(expected[-1])["chainHash"])
+
+        # A checkpoint from another history (same seq, other chain hash) is refused.
+        foreign = os.path.join(TMP, "foreign.checkpoint")
+        with open(foreign, "w") as f:
+            json.dump({"seq": 5, "outputBytes": 0, "chainHash": "0" * 63 + "1"}, f)
+        refused = subprocess.run([ALMANAC, "events", "tail", "--home", self.home,
+                                  "--checkpoint", foreign],
+                                 capture_output=True, text=True, timeout=60)
+        self.assertEqual(refused.returncode, 1, refused.stderr)
+        self.assertIn("history", refused.stderr)
+        self.assertEqual(refused.stdout, "")
 
         # Without --follow: stdout, from a position to the end, then exit 0.
         done = subprocess.run([ALMANAC, "events", "tail", "--home", self.home, "--json",

@@ -60,8 +60,19 @@ constexpr char kTailUsage[] =
     "    carries its seq, in increasing order: a reader that drops lines whose seq is not\n"
     "    above the last one it kept sees each record exactly once.\n"
     "\n"
-    "Exit codes as below; 1 also when the position is past the controller's journal (the\n"
-    "checkpoint belongs to another history) or the stream breaks its own order.\n";
+    "  FILE also keeps the chain hash of that record, and each request sends it: a\n"
+    "  controller whose record at that seq differs (a failover cut off records this\n"
+    "  consumer had seen) refuses, and the tail stops instead of going on in another\n"
+    "  history.\n"
+    "\n"
+    "Exit codes as below; 1 also when the position is past the controller's journal or\n"
+    "its record has another chain hash (the checkpoint belongs to another history), or\n"
+    "the stream breaks its own order.\n";
+
+// Compact JSON; invalid UTF-8 (a hash the controller sent is hex) is replaced, not thrown.
+std::string DumpCompact(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 absl::Status ErrnoError(const std::string& what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
@@ -154,7 +165,7 @@ absl::StatusOr<std::unique_ptr<FileSink>> OpenOutput(
           path, " is not empty but there is no checkpoint: cannot tell which records it "
                 "holds (start with an empty --output, or keep its checkpoint)"));
     }
-    *resume = EventsCheckpoint{after, 0};
+    *resume = EventsCheckpoint{after, 0, ""};
   } else {
     const uint64_t kept = checkpoint->output_bytes;
     if (length < kept) {
@@ -182,6 +193,7 @@ absl::StatusOr<std::unique_ptr<FileSink>> OpenOutput(
       // could checkpoint them: they are done. A torn last line is not.
       const size_t whole = tail.rfind('\n') == std::string::npos ? 0 : tail.rfind('\n') + 1;
       uint64_t seq = checkpoint->seq;
+      std::string hash = checkpoint->chain_hash;
       for (absl::string_view line : absl::StrSplit(tail.substr(0, whole), '\n',
                                                    absl::SkipEmpty())) {
         std::optional<uint64_t> s = SeqOfPrintedLine(std::string(line));
@@ -191,13 +203,20 @@ absl::StatusOr<std::unique_ptr<FileSink>> OpenOutput(
               std::string(line.substr(0, 80)), ")"));
         }
         seq = *s;
+        // JSON lines carry their chain hash; a text line does not, and then the next
+        // request goes without the history check.
+        const nlohmann::json j =
+            nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+        hash = j.is_object() && j.contains("chainHash") && j["chainHash"].is_string()
+                   ? j["chainHash"].get<std::string>()
+                   : "";
       }
       if (whole < tail.size()) {
         if (::ftruncate(fd, static_cast<off_t>(kept + whole)) != 0 || ::fdatasync(fd) != 0) {
           return ErrnoError("cannot cut the torn last line of", path);
         }
       }
-      *resume = EventsCheckpoint{seq, kept + whole};
+      *resume = EventsCheckpoint{seq, kept + whole, hash};
     }
   }
   sink_fd.release();
@@ -237,9 +256,18 @@ class Tail {
  public:
   Tail(TailOptions options, std::unique_ptr<Sink> sink, EventsCheckpoint start)
       : options_(std::move(options)), sink_(std::move(sink)), saved_(start),
-        pos_(start.seq) {}
+        pos_(start.seq), hash_(start.chain_hash) {}
 
   uint64_t pos() const { return pos_; }
+  // "&after=N" and, when the position's chain hash is known, "&after_hash=H".
+  std::string PositionQuery() const {
+    std::string q = absl::StrCat("&after=", pos_);
+    if (pos_ > 0 && hash_.size() == 64 &&
+        hash_.find_first_not_of("0123456789abcdef") == std::string::npos) {
+      absl::StrAppend(&q, "&after_hash=", hash_);
+    }
+    return q;
+  }
   bool reached_end() const { return reached_end_; }
 
   // Handles the complete lines of one read: prints the events (one write, synced for a
@@ -248,6 +276,8 @@ class Tail {
     std::string batch;
     uint64_t last = pos_;
     uint64_t scanned = pos_;
+    std::string last_hash = hash_;
+    std::string scanned_hash = hash_;
     for (const std::string& text : lines) {
       const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
       if (!j.is_object()) return absl::DataLossError("the event stream sent a non-JSON line");
@@ -258,7 +288,10 @@ class Tail {
             !l->is_number_unsigned()) {
           return absl::DataLossError("the event stream sent a malformed heartbeat");
         }
-        scanned = std::max(scanned, s->get<uint64_t>());
+        if (s->get<uint64_t>() > scanned) {
+          scanned = s->get<uint64_t>();
+          scanned_hash = Str(j, "scannedHash");
+        }
         reached_end_ = s->get<uint64_t>() >= l->get<uint64_t>();
         continue;
       }
@@ -274,20 +307,27 @@ class Tail {
       batch += options_.json ? text : TextLine(j);
       batch.push_back('\n');
       last = seq;
+      last_hash = Str(j, "chainHash");
       reached_end_ = false;
     }
     if (!batch.empty()) {
       if (absl::Status s = sink_->Append(batch); !s.ok()) return s;
       if (absl::Status s = sink_->Sync(); !s.ok()) return s;
     }
-    pos_ = std::max(last, scanned);
+    if (scanned > last) {
+      pos_ = scanned;
+      hash_ = scanned_hash;
+    } else {
+      pos_ = last;
+      hash_ = last_hash;
+    }
     return Save();
   }
 
   // Writes the checkpoint when the position moved since the last one.
   absl::Status Save() {
     if (options_.checkpoint_path.empty()) return absl::OkStatus();
-    const EventsCheckpoint now{pos_, sink_->bytes()};
+    const EventsCheckpoint now{pos_, sink_->bytes(), hash_};
     if (now.seq == saved_.seq && now.output_bytes == saved_.output_bytes) {
       return absl::OkStatus();
     }
@@ -303,6 +343,7 @@ class Tail {
   std::unique_ptr<Sink> sink_;
   EventsCheckpoint saved_;
   uint64_t pos_;
+  std::string hash_;  // chain hash of record pos_ ("" when unknown)
   bool reached_end_ = false;
 };
 
@@ -347,8 +388,8 @@ absl::Status RefusedStatus(int http_status, const std::string& body,
 absl::Status RunOnce(Tail& tail, const TailOptions& o, const ApiEndpoint& endpoint) {
   std::unique_ptr<httplib::Client> client = MakeClient(endpoint, kApiReadTimeoutMs);
   while (true) {
-    const std::string path = absl::StrCat("/events?after=", tail.pos(), "&limit=",
-                                          kEventsPageRecords, o.filter_query);
+    const std::string path = absl::StrCat("/events?limit=", kEventsPageRecords,
+                                          tail.PositionQuery(), o.filter_query);
     httplib::Result r = client->Get(path.c_str());
     if (!r) return Unreachable(endpoint, r.error());
     if (r->status != 200) return RefusedStatus(r->status, r->body, endpoint);
@@ -368,7 +409,7 @@ absl::Status RunFollow(Tail& tail, const TailOptions& o, const ApiEndpoint& endp
   while (true) {
     const std::string path =
         absl::StrCat("/events?follow=1&heartbeat=", kEventsHeartbeatSeconds,
-                     "&after=", tail.pos(), o.filter_query);
+                     tail.PositionQuery(), o.filter_query);
     int status = 0;
     std::string buffer;
     std::string error_body;
@@ -471,7 +512,8 @@ int RunTail(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (!read.ok()) return Fail(read.status(), err);
     checkpoint = *read;
   }
-  EventsCheckpoint start{checkpoint ? checkpoint->seq : after, 0};
+  EventsCheckpoint start{checkpoint ? checkpoint->seq : after, 0,
+                         checkpoint ? checkpoint->chain_hash : ""};
   std::unique_ptr<Sink> sink;
   if (to_file) {
     absl::StatusOr<std::unique_ptr<FileSink>> file =
@@ -487,7 +529,8 @@ int RunTail(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   absl::Status s = absl::OkStatus();
   if (!o.checkpoint_path.empty() &&
       (!checkpoint || start.seq != checkpoint->seq ||
-       start.output_bytes != checkpoint->output_bytes)) {
+       start.output_bytes != checkpoint->output_bytes ||
+       start.chain_hash != checkpoint->chain_hash)) {
     s = WriteEventsCheckpoint(o.checkpoint_path, start);
   }
   if (s.ok()) {
@@ -532,13 +575,23 @@ absl::StatusOr<std::optional<EventsCheckpoint>> ReadEventsCheckpoint(const std::
     return absl::InvalidArgumentError(absl::StrCat(
         path, " is not an events checkpoint (expected {\"seq\":N,\"outputBytes\":B})"));
   }
+  std::string hash;
+  if (auto h = j.find("chainHash"); h != j.end()) {
+    if (!h->is_string() ||
+        (!h->get<std::string>().empty() && h->get<std::string>().size() != 64)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, " is not an events checkpoint (chainHash: 64 hex digits or \"\")"));
+    }
+    hash = h->get<std::string>();
+  }
   return std::optional<EventsCheckpoint>(
-      EventsCheckpoint{seq->get<uint64_t>(), bytes->get<uint64_t>()});
+      EventsCheckpoint{seq->get<uint64_t>(), bytes->get<uint64_t>(), hash});
 }
 
 absl::Status WriteEventsCheckpoint(const std::string& path, const EventsCheckpoint& c) {
-  const std::string text = absl::StrCat("{\"seq\":", c.seq, ",\"outputBytes\":",
-                                        c.output_bytes, "}\n");
+  const std::string text =
+      DumpCompact(nlohmann::json{{"seq", c.seq}, {"outputBytes", c.output_bytes},
+                                 {"chainHash", c.chain_hash}}) + "\n";
   const std::string temp = path + ".tmp";
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError("cannot create", temp);

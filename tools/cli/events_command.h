@@ -31,16 +31,20 @@ namespace almanac::cli {
 int RunEventsCommand(const std::vector<std::string>& args, std::ostream& out,
                      std::ostream& err);
 
-// The consumer's checkpoint file: {"seq": S, "outputBytes": B} on one line. seq: every
-// record <= S has been printed or filtered out. outputBytes: the --output file's length
-// right after the lines up to S were synced (0 without --output).
+// The consumer's checkpoint file: {"seq": S, "outputBytes": B, "chainHash": H} on one
+// line. seq: every record <= S has been printed or filtered out. outputBytes: the --output
+// file's length right after the lines up to S were synced (0 without --output).
+// chainHash: record S's chain hash as the controller sent it (64 hex digits; "" when not
+// known, e.g. S = 0); sent as after_hash so a controller with another history refuses.
 struct EventsCheckpoint {
   uint64_t seq = 0;
   uint64_t output_bytes = 0;
+  std::string chain_hash;
 };
 
 // nullopt when the file does not exist. InvalidArgument for a file that is larger than
-// kCheckpointBytesMax or not a checkpoint; Internal for other read errors.
+// kCheckpointBytesMax or not a checkpoint (chainHash may be missing: ""); Internal for
+// other read errors.
 absl::StatusOr<std::optional<EventsCheckpoint>> ReadEventsCheckpoint(const std::string& path);
 
 // Replaces the file atomically: writes path + ".tmp", fsyncs it, renames it over path and

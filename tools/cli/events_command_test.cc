@@ -25,21 +25,28 @@ TEST(EventsCheckpointTest, RoundTripsAndReplacesAtomically) {
   ASSERT_TRUE(missing.ok()) << missing.status();
   EXPECT_FALSE(missing->has_value());
 
-  ASSERT_TRUE(WriteEventsCheckpoint(path, {812, 4096}).ok());
-  ASSERT_TRUE(WriteEventsCheckpoint(path, {813, 5000}).ok());
+  const std::string hash(64, 'a');
+  ASSERT_TRUE(WriteEventsCheckpoint(path, {812, 4096, ""}).ok());
+  ASSERT_TRUE(WriteEventsCheckpoint(path, {813, 5000, hash}).ok());
   absl::StatusOr<std::optional<EventsCheckpoint>> read = ReadEventsCheckpoint(path);
   ASSERT_TRUE(read.ok()) << read.status();
   ASSERT_TRUE(read->has_value());
   EXPECT_EQ((*read)->seq, 813u);
   EXPECT_EQ((*read)->output_bytes, 5000u);
-  EXPECT_EQ(testing::ReadFileOrFail(path), "{\"seq\":813,\"outputBytes\":5000}\n");
+  EXPECT_EQ((*read)->chain_hash, hash);
+  EXPECT_EQ(testing::ReadFileOrFail(path),
+            "{\"chainHash\":\"" + hash + "\",\"outputBytes\":5000,\"seq\":813}\n");
+  // Written before the hash was kept: read with an unknown hash.
+  WriteFile(path, "{\"seq\":7,\"outputBytes\":0}");
+  EXPECT_EQ((*ReadEventsCheckpoint(path))->chain_hash, "");
+  ASSERT_TRUE(WriteEventsCheckpoint(path, {813, 5000, hash}).ok());
 
   // A leftover temporary file from a run killed mid-write changes nothing.
   WriteFile(path + ".tmp", "{\"seq\":9");
   read = ReadEventsCheckpoint(path);
   ASSERT_TRUE(read.ok());
   EXPECT_EQ((*read)->seq, 813u);
-  ASSERT_TRUE(WriteEventsCheckpoint(path, {814, 0}).ok());
+  ASSERT_TRUE(WriteEventsCheckpoint(path, {814, 0, ""}).ok());
   EXPECT_EQ((*ReadEventsCheckpoint(path))->seq, 814u);
 }
 
@@ -48,12 +55,14 @@ TEST(EventsCheckpointTest, RefusesWhatIsNotACheckpoint) {
   for (const std::string& text :
        {std::string(""), std::string("812"), std::string("{\"seq\":-1,\"outputBytes\":0}"),
         std::string("{\"seq\":1}"), std::string("{\"seq\":\"1\",\"outputBytes\":0}"),
-        std::string("[1,2]"), std::string(kCheckpointBytesMax + 1, ' ')}) {
+        std::string("[1,2]"), std::string(kCheckpointBytesMax + 1, ' '),
+        std::string("{\"seq\":1,\"outputBytes\":0,\"chainHash\":\"abc\"}"),
+        std::string("{\"seq\":1,\"outputBytes\":0,\"chainHash\":5}")}) {
     WriteFile(path, text);
     absl::StatusOr<std::optional<EventsCheckpoint>> read = ReadEventsCheckpoint(path);
     EXPECT_EQ(read.status().code(), absl::StatusCode::kInvalidArgument) << text.substr(0, 40);
   }
-  EXPECT_FALSE(WriteEventsCheckpoint("/nonexistent-dir/cp", {1, 0}).ok());
+  EXPECT_FALSE(WriteEventsCheckpoint("/nonexistent-dir/cp", {1, 0, ""}).ok());
 }
 
 TEST(EventsCheckpointTest, SeqOfPrintedLine) {
