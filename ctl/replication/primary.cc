@@ -330,13 +330,10 @@ void ReplicationServer::OnAck(uint64_t seq) {
   absl::MutexLock lock(&mu_);
   if (seq <= acked_seq_) return;
   acked_seq_ = seq;
-  const int64_t now = NowMs();
-  while (!unacked_.empty() && unacked_.front().first <= seq) {
-    if (ack_delays_ms_.size() >= kLagSamplesMax) ack_delays_ms_.erase(ack_delays_ms_.begin());
-    ack_delays_ms_.push_back(static_cast<double>(now - unacked_.front().second));
-    unacked_.pop_front();
-  }
-  if (degraded_ && seq >= journal_->last_seq()) {
+  while (!unacked_.empty() && unacked_.front().first <= seq) unacked_.pop_front();
+  // Caught up past the record whose wait timed out: later changes wait again (their
+  // own records follow closely, so the wait is short).
+  if (degraded_ && seq >= degraded_seq_) {
     degraded_ = false;
     Log(absl::StrCat("SYNC STANDBY BACK: a standby has every record up to ", seq,
                      "; changes are acknowledged synchronously again"));
@@ -367,6 +364,7 @@ absl::Status ReplicationServer::WaitDurable(uint64_t seq) {
         "acknowledged (--sync-fallback=refuse)"));
   }
   degraded_ = true;
+  degraded_seq_ = seq;
   ++fallbacks_;
   Log(absl::StrCat("SYNC STANDBY LOST: no standby confirmed record ", seq, " within ",
                    options_.sync_timeout_ms, " ms; acknowledging changes ASYNCHRONOUSLY "
@@ -390,13 +388,6 @@ PrimaryStats ReplicationServer::stats() const {
   s.peers_refused = peers_refused_;
   s.fenced = fenced_;
   return s;
-}
-
-std::vector<double> ReplicationServer::TakeAckDelaysMs() {
-  absl::MutexLock lock(&mu_);
-  std::vector<double> out;
-  out.swap(ack_delays_ms_);
-  return out;
 }
 
 }  // namespace almanac::replication

@@ -12,8 +12,8 @@
 // Sync mode (--sync-standby): WaitDurable(seq) blocks until some standby ACKed seq, at
 // most sync_timeout. Then, by sync_fallback:
 //   kAsync:  log "SYNC STANDBY LOST", answer OK and stop waiting (degraded) until a
-//            standby ACKs the journal's last record again; changes acknowledged while
-//            degraded can be lost on failover.
+//            standby ACKs the record whose wait timed out ("SYNC STANDBY BACK"); changes
+//            acknowledged while degraded can be lost on failover.
 //   kRefuse: answer Unavailable; the change is durable on the primary but its caller is
 //            told it was not acknowledged (the client may retry).
 //
@@ -80,10 +80,6 @@ class ReplicationServer {
   // The sync-mode commit gate (see top). OK at once when not in sync mode.
   absl::Status WaitDurable(uint64_t seq);
 
-  // Delays in ms from a batch's commit to the first standby ACK covering it, the most
-  // recent kLagSamplesMax; cleared by the call (benchmarks).
-  std::vector<double> TakeAckDelaysMs();
-
  private:
   struct Connection;
   ReplicationServer(const PrimaryOptions& options, journal::Journal* journal,
@@ -121,8 +117,8 @@ class ReplicationServer {
   uint64_t acked_seq_ ABSL_GUARDED_BY(mu_) = 0;
   bool ever_followed_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<std::pair<uint64_t, int64_t>> unacked_ ABSL_GUARDED_BY(mu_);  // seq, ms
-  std::vector<double> ack_delays_ms_ ABSL_GUARDED_BY(mu_);
   bool degraded_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t degraded_seq_ ABSL_GUARDED_BY(mu_) = 0;  // the record whose wait timed out
   uint64_t fallbacks_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t refusals_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t peers_refused_ ABSL_GUARDED_BY(mu_) = 0;
