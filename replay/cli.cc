@@ -32,7 +32,19 @@ constexpr char kUsage[] =
     "  state [--at P]\n"
     "  history NWID[/ADDR]\n"
     "  diff P1 P2\n"
-    "P is a sequence number or a UTC time such as \"2026-11-27 21:14:03\".\n";
+    "P is a sequence number or a UTC time such as \"2026-11-27 21:14:03\".\n"
+    "\n"
+    "Reads a controller home (default ./var/almanac; safe beside a running almanacd) or a\n"
+    "backup directory, never writing to it.\n"
+    "  verify   checksums, FlatBuffers verification, chain, gaps, every seal's signature\n"
+    "           and that a replay from record 1 equals the newest snapshot; one line per\n"
+    "           problem with its seq, exit 1 on any problem\n"
+    "  log      the events in order, one line each; --follow waits for new ones\n"
+    "  state    networks and members as the admin API answered at point P (default: now)\n"
+    "  history  one network's or member's life, field by field, before and after\n"
+    "  diff     what changed between two points\n"
+    "--json prints JSON instead of text. Exit codes: 0 ok, 1 problem found or failure,\n"
+    "2 usage.\n";
 
 struct Args {
   std::string dir = ctl::kDefaultHome;
@@ -318,6 +330,12 @@ int Session::Run() {
 }  // namespace
 
 int RunReplay(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  for (const std::string& arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      out << kUsage;
+      return kExitOk;
+    }
+  }
   Args parsed;
   std::string error;
   if (!ParseArgs(args, &parsed, &error)) {

@@ -210,5 +210,14 @@ TEST_F(HistoryTest, UsageErrorsExitTwo) {
   EXPECT_EQ(RunReplay({"--home", home_ + "/nope", "log"}, out, err), 1);
 }
 
+TEST(ReplayHelpTest, HelpExplainsEveryCommandAndExitsZero) {
+  std::ostringstream out, err;
+  EXPECT_EQ(RunReplay({"--help"}, out, err), 0);
+  EXPECT_EQ(err.str(), "");
+  for (const char* command : {"verify", "log", "state", "history", "diff", "Exit codes"}) {
+    EXPECT_NE(out.str().find(command), std::string::npos) << command;
+  }
+}
+
 }  // namespace
 }  // namespace almanac::replay
