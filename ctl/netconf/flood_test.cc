@@ -26,6 +26,7 @@
 #include "ctl/netconf/hello.h"
 #include "ctl/netconf/limits.h"
 #include "ctl/netconf/responder.h"
+#include "ctl/netconf/test_peers.h"
 #include "ctl/state/convert.h"
 #include "ctl/zt/dictionary.h"
 #include "ctl/zt/fragment.h"
@@ -67,43 +68,6 @@ size_t ResidentBytes() {
 }
 
 // An identity with real keys and an arbitrary address: cheap to make, fails Validate.
-zt::Identity MadeUpIdentity(uint64_t address, bool with_secret, absl::BitGen& rng) {
-  std::string bin;
-  zt::AppendUint(bin, zt::kAddressBytes, address);
-  bin.push_back('\0');
-  uint8_t scalar[32], x_pub[32], seed[32], ed_pub[32], ed_sk[64];
-  for (auto& b : scalar) b = absl::Uniform<uint8_t>(rng);
-  for (auto& b : seed) b = absl::Uniform<uint8_t>(rng);
-  crypto_scalarmult_base(x_pub, scalar);
-  crypto_sign_seed_keypair(ed_pub, ed_sk, seed);
-  bin.append(reinterpret_cast<char*>(x_pub), 32);
-  bin.append(reinterpret_cast<char*>(ed_pub), 32);
-  if (with_secret) {
-    bin.push_back('\x40');
-    bin.append(reinterpret_cast<char*>(scalar), 32);
-    bin.append(reinterpret_cast<char*>(seed), 32);
-  } else {
-    bin.push_back('\0');
-  }
-  auto id = zt::Identity::FromBinary(
-      absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(bin.data()), bin.size()), nullptr);
-  EXPECT_TRUE(id.ok()) << id.status();
-  return id.ok() ? *id : zt::Identity();
-}
-
-std::string RequestPayload(uint64_t nwid) {
-  zt::Dictionary d;
-  for (auto [k, v] : std::vector<std::pair<const char*, uint64_t>>{
-           {"v", 7}, {"pv", 12}, {"majv", 1}, {"minv", 14}, {"revv", 1}, {"revr", 1}}) {
-    EXPECT_TRUE(d.SetUint64(k, v).ok());
-  }
-  std::string meta = d.Encode();
-  std::string p;
-  zt::AppendUint(p, 8, nwid);
-  zt::AppendUint(p, 2, meta.size());
-  p += meta;
-  return p;
-}
 
 // A known member: builds its requests and counts the configs among what it is sent.
 class Member {
@@ -113,7 +77,7 @@ class Member {
         key_(*self_.Agree(controller)), path_(path) {}
   std::string Request(uint64_t nwid) {
     auto p = zt::BuildPacket(zt::RandomPacketId(), controller_, self_.address(),
-                             zt::Verb::kNetworkConfigRequest, RequestPayload(nwid),
+                             zt::Verb::kNetworkConfigRequest, ConfigRequestPayload(nwid),
                              zt::Cipher::kPoly1305Salsa2012, key_, true);
     EXPECT_TRUE(p.ok());
     return p.ok() ? *p : "";
@@ -211,7 +175,7 @@ TEST_F(FloodTest, KnownMembersAreAnsweredDuringAFloodOfMadeUpIdentities) {
   std::vector<std::unique_ptr<Member>> members;
   for (int i = 0; i < kMembers; ++i) {
     members.push_back(std::make_unique<Member>(
-        MadeUpIdentity(0x1000000000ULL + i, /*with_secret=*/true, rng), controller_,
+        CheapIdentity(0x1000000000ULL + i, /*with_secret=*/true, rng), controller_,
         zt::InetAddress::Ipv4(10, 1, 0, i + 1, 9993)));
   }
   ASSERT_NO_FATAL_FAILURE(CreateNetworkWith(nwid, members));
@@ -223,7 +187,7 @@ TEST_F(FloodTest, KnownMembersAreAnsweredDuringAFloodOfMadeUpIdentities) {
   for (int i = 0; i < kFlood; ++i) {
     zt::Key48 junk_key{};
     auto hello = BuildHelloPacket(
-        zt::RandomPacketId(), MadeUpIdentity(0x2000000000ULL + i, false, rng),
+        zt::RandomPacketId(), CheapIdentity(0x2000000000ULL + i, false, rng),
         controller_.address(), zt::InetAddress::Ipv4(10, 2, 0, 1, 9993),
         zt::VersionInfo{12, 1, 14, 1}, 1, 0, 0, junk_key);
     ASSERT_TRUE(hello.ok());
@@ -348,7 +312,7 @@ TEST_F(FloodTest, UnknownSourcesCannotOverfillTheWhoisQueue) {
   for (int i = 0; i < kAddresses; ++i) {
     for (int k = 0; k < kPerAddress; ++k) {
       auto p = zt::BuildPacket(zt::RandomPacketId(), controller_.address(), 0x4400000000ULL + i,
-                               zt::Verb::kNetworkConfigRequest, RequestPayload(1),
+                               zt::Verb::kNetworkConfigRequest, ConfigRequestPayload(1),
                                zt::Cipher::kPoly1305Salsa2012, key, true);
       ASSERT_TRUE(p.ok());
       for (const Datagram& d :
@@ -362,7 +326,7 @@ TEST_F(FloodTest, UnknownSourcesCannotOverfillTheWhoisQueue) {
   // One address alone stops at its own share.
   for (int k = 0; k < 10; ++k) {
     auto p = zt::BuildPacket(zt::RandomPacketId(), controller_.address(), 0x4500000000ULL,
-                             zt::Verb::kNetworkConfigRequest, RequestPayload(1),
+                             zt::Verb::kNetworkConfigRequest, ConfigRequestPayload(1),
                              zt::Cipher::kPoly1305Salsa2012, key, true);
     ASSERT_TRUE(p.ok());
     responder_->Receive(*p, zt::InetAddress::Ipv4(10, 9, 0, 1, 9993), now);
@@ -382,7 +346,7 @@ TEST_F(FloodTest, UnknownSourcesCannotOverfillTheWhoisQueue) {
   now += kWhoisTimeout + absl::Seconds(2);
   for (int k = 0; k < 10; ++k) {
     auto p = zt::BuildPacket(zt::RandomPacketId(), controller_.address(), 0x4600000000ULL,
-                             zt::Verb::kNetworkConfigRequest, RequestPayload(1),
+                             zt::Verb::kNetworkConfigRequest, ConfigRequestPayload(1),
                              zt::Cipher::kPoly1305Salsa2012, key, true);
     ASSERT_TRUE(p.ok());
     responder_->Receive(*p, zt::InetAddress::Ipv4(10, 9, 0, 2, 9993), now);

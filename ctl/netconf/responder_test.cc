@@ -26,6 +26,7 @@
 #include "ctl/netconf/credentials.h"
 #include "ctl/netconf/hello.h"
 #include "ctl/netconf/limits.h"
+#include "ctl/netconf/test_peers.h"
 #include "ctl/state/convert.h"
 #include "ctl/zt/dictionary.h"
 #include "ctl/zt/fragment.h"
@@ -40,44 +41,6 @@ namespace {
 
 using nlohmann::json;
 
-// An identity with real keys but an arbitrary address: cheap to make, fails Validate.
-zt::Identity CheapIdentity(uint64_t address, bool with_secret, absl::BitGen& rng) {
-  std::string bin;
-  zt::AppendUint(bin, zt::kAddressBytes, address);
-  bin.push_back('\0');
-  uint8_t scalar[32], x_pub[32], seed[32], ed_pub[32], ed_sk[64];
-  for (auto& b : scalar) b = absl::Uniform<uint8_t>(rng);
-  for (auto& b : seed) b = absl::Uniform<uint8_t>(rng);
-  crypto_scalarmult_base(x_pub, scalar);
-  crypto_sign_seed_keypair(ed_pub, ed_sk, seed);
-  bin.append(reinterpret_cast<char*>(x_pub), 32);
-  bin.append(reinterpret_cast<char*>(ed_pub), 32);
-  if (with_secret) {
-    bin.push_back('\x40');
-    bin.append(reinterpret_cast<char*>(scalar), 32);
-    bin.append(reinterpret_cast<char*>(seed), 32);
-  } else {
-    bin.push_back('\0');
-  }
-  auto id = zt::Identity::FromBinary(
-      absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(bin.data()), bin.size()), nullptr);
-  EXPECT_TRUE(id.ok()) << id.status();
-  return id.ok() ? *id : zt::Identity();
-}
-
-std::string RequestPayload(uint64_t nwid) {
-  zt::Dictionary d;
-  for (auto [k, v] : std::vector<std::pair<const char*, uint64_t>>{
-           {"v", 7}, {"pv", 12}, {"majv", 1}, {"minv", 14}, {"revv", 1}, {"revr", 1}}) {
-    EXPECT_TRUE(d.SetUint64(k, v).ok());
-  }
-  std::string meta = d.Encode();
-  std::string p;
-  zt::AppendUint(p, 8, nwid);
-  zt::AppendUint(p, 2, meta.size());
-  p += meta;
-  return p;
-}
 
 struct Decoded {
   zt::Verb verb;
@@ -258,7 +221,7 @@ TEST_F(ResponderTest, FloodOfNewIdentitiesDoesNotStarveKnownMembers) {
     for (int i = step % 20; i < kMembers; i += 20) {
       Far& m = *members[i];
       std::vector<Datagram> out =
-          Receive(m.Packet(zt::Verb::kNetworkConfigRequest, RequestPayload(nwid)), m.path());
+          Receive(m.Packet(zt::Verb::kNetworkConfigRequest, ConfigRequestPayload(nwid)), m.path());
       std::vector<Datagram> tick = responder_->Tick(now_);
       out.insert(out.end(), tick.begin(), tick.end());
       for (const Decoded& d : m.Take(out)) {
@@ -307,7 +270,7 @@ TEST_F(ResponderTest, JoinsThatWriteAreAnsweredAfterTheCommit) {
   responder_->AddValidatedPeerForTest(m.self());
 
   EXPECT_TRUE(
-      Receive(m.Packet(zt::Verb::kNetworkConfigRequest, RequestPayload(closed)), m.path())
+      Receive(m.Packet(zt::Verb::kNetworkConfigRequest, ConfigRequestPayload(closed)), m.path())
           .empty());
   EXPECT_EQ(responder_->counters().joins_queued, 1u);
   responder_->WaitWorkersIdleForTest();
@@ -323,13 +286,13 @@ TEST_F(ResponderTest, JoinsThatWriteAreAnsweredAfterTheCommit) {
   // Known now and still not authorized: answered at once, without the sequencer.
   now_ += absl::Seconds(2);
   got = m.Take(
-      Receive(m.Packet(zt::Verb::kNetworkConfigRequest, RequestPayload(closed)), m.path()));
+      Receive(m.Packet(zt::Verb::kNetworkConfigRequest, ConfigRequestPayload(closed)), m.path()));
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(ErrorCode(got[0]), static_cast<uint8_t>(zt::ErrorCode::kNetworkAccessDenied));
   EXPECT_EQ(responder_->counters().answered_direct, 1u);
 
   EXPECT_TRUE(
-      Receive(m.Packet(zt::Verb::kNetworkConfigRequest, RequestPayload(open)), m.path())
+      Receive(m.Packet(zt::Verb::kNetworkConfigRequest, ConfigRequestPayload(open)), m.path())
           .empty());
   responder_->WaitWorkersIdleForTest();
   got = m.Take(responder_->Tick(now_));
@@ -499,7 +462,7 @@ TEST_F(ResponderTest, AuthorizedMemberIsPushedItsPoolAddress) {
   Far m(CheapIdentity(0x3000000003ULL, true, rng), controller_,
         zt::InetAddress::Ipv4(10, 6, 0, 1, 9993));
   responder_->AddValidatedPeerForTest(m.self());
-  Receive(m.Packet(zt::Verb::kNetworkConfigRequest, RequestPayload(nwid)), m.path());
+  Receive(m.Packet(zt::Verb::kNetworkConfigRequest, ConfigRequestPayload(nwid)), m.path());
   responder_->WaitWorkersIdleForTest();
   std::vector<Decoded> got = m.Take(responder_->Tick(now_));
   ASSERT_EQ(got.size(), 1u);
@@ -576,7 +539,7 @@ TEST_F(ResponderTest, CredentialsAreReusedWhileTheStateIsUnchanged) {
   auto credentials = [&]() -> std::pair<std::string, std::string> {
     now_ += absl::Seconds(2);  // past the rate limit
     std::vector<Decoded> got = m.Take(
-        Receive(m.Packet(zt::Verb::kNetworkConfigRequest, RequestPayload(nwid)), m.path()));
+        Receive(m.Packet(zt::Verb::kNetworkConfigRequest, ConfigRequestPayload(nwid)), m.path()));
     EXPECT_EQ(got.size(), 1u);
     if (got.size() != 1 || !IsConfigOk(got[0])) return {};
     auto chunk = ParseChunk(zt::ParseOk(got[0].payload)->body);
@@ -622,7 +585,7 @@ TEST_F(ResponderTest, DeletedNetworkIsObjNotFoundAndEchoAcksAreCounted) {
   StartResponder();
   responder_->AddValidatedPeerForTest(m.self());
   std::vector<Decoded> got = m.Take(
-      Receive(m.Packet(zt::Verb::kNetworkConfigRequest, RequestPayload(nwid)), m.path()));
+      Receive(m.Packet(zt::Verb::kNetworkConfigRequest, ConfigRequestPayload(nwid)), m.path()));
   ASSERT_EQ(got.size(), 1u);
   ASSERT_TRUE(IsConfigOk(got[0]));
 
@@ -645,7 +608,7 @@ TEST_F(ResponderTest, DeletedNetworkIsObjNotFoundAndEchoAcksAreCounted) {
   // And a request for it is OBJ_NOT_FOUND too.
   now_ += absl::Seconds(2);
   got = m.Take(
-      Receive(m.Packet(zt::Verb::kNetworkConfigRequest, RequestPayload(nwid)), m.path()));
+      Receive(m.Packet(zt::Verb::kNetworkConfigRequest, ConfigRequestPayload(nwid)), m.path()));
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(ErrorCode(got[0]), static_cast<uint8_t>(zt::ErrorCode::kObjNotFound));
 }
