@@ -1,6 +1,8 @@
 #include "ctl/sequencer.h"
 
 #include <algorithm>
+#include <optional>
+#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -29,6 +31,7 @@ struct Sequencer::Pending {
   absl::Status status;
   CommitResult result;
   bool done = false;  // guarded by queue_mu_
+  std::thread::id caller;  // the submitting thread, for hold_
 };
 
 Sequencer::Sequencer(journal::Journal* journal, state::State state, SequencerOptions options)
@@ -95,10 +98,7 @@ absl::StatusOr<uint64_t> Sequencer::AppendReplicated(std::vector<std::string> re
   absl::MutexLock lock(&queue_mu_);
   if (stopping_) return absl::UnavailableError("the controller is stopping");
   if (!failed_.ok()) return failed_;
-  queue_.push_back(pending);
-  Pending* raw = pending.get();
-  queue_mu_.Await(absl::Condition(
-      +[](Pending* p) { return p->done; }, raw));
+  Enqueue(pending);
   if (!pending->status.ok()) return pending->status;
   return pending->result.last_seq;
 }
@@ -131,12 +131,18 @@ absl::StatusOr<CommitResult> Sequencer::Submit(Command command) {
   if (queue_.size() >= options_.queue_commands_max) {
     return absl::ResourceExhaustedError("the controller's write queue is full; retry later");
   }
+  Enqueue(pending);
+  if (!pending->status.ok()) return pending->status;
+  return pending->result;
+}
+
+void Sequencer::Enqueue(const std::shared_ptr<Pending>& pending) {
+  pending->caller = std::this_thread::get_id();
+  hold_.Returned(pending->caller);
   queue_.push_back(pending);
   Pending* raw = pending.get();
   queue_mu_.Await(absl::Condition(
       +[](Pending* p) { return p->done; }, raw));
-  if (!pending->status.ok()) return pending->status;
-  return pending->result;
 }
 
 void Sequencer::Run() {
@@ -148,6 +154,14 @@ void Sequencer::Run() {
     {
       absl::MutexLock lock(&queue_mu_);
       queue_mu_.Await(absl::Condition(&has_work_or_stopping));
+      if (!stopping_ && !hold_.AllReturned()) {
+        const auto hold_is_over = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+          return stopping_ || hold_.AllReturned() ||
+                 queue_.size() >= options_.batch_commands_max;
+        };
+        queue_mu_.AwaitWithTimeout(absl::Condition(&hold_is_over), hold_.Budget());
+      }
+      hold_.Forget();
       if (stopping_) return;
       // Take commands in order, up to the batch limit, stopping at the first whose keys
       // conflict with an earlier one: it must decide against state that holds the
@@ -252,9 +266,12 @@ void Sequencer::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
   // Step 3: one synced write for the whole batch.
   std::vector<AppliedRecord> applied;
   absl::Status write_status;
+  std::optional<absl::Duration> write_time;
   if (!drafts.empty()) {
     std::vector<journal::StoredRecord> stored;
+    const absl::Time write_start = absl::Now();
     absl::StatusOr<uint64_t> last = journal_->AppendBatch(std::move(drafts), &stored);
+    write_time = absl::Now() - write_start;
     if (!last.ok()) {
       write_status = last.status();
     } else {
@@ -295,6 +312,7 @@ void Sequencer::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
   }
   absl::MutexLock lock(&queue_mu_);
   if (!write_status.ok()) failed_ = write_status;
+  if (write_time) hold_.set_last_write(*write_time);
   uint64_t first_seq = applied.empty() ? 0 : applied.front().seq;
   for (size_t i = 0; i < batch.size(); ++i) {
     Pending& p = *batch[i];
@@ -303,6 +321,7 @@ void Sequencer::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
     if (p.status.ok() && p.result.events > 0) {
       p.result.last_seq = first_seq + draft_ends[i] - 1;
     }
+    hold_.Answered(p.caller);
     p.done = true;
   }
 }

@@ -3,7 +3,8 @@
 // Every change to the controller (an admin request, a member joining, a seal) is a
 // Command. Commands are submitted from any thread; a single sequencer thread runs them
 // in the order of raft's Ready loop (shared/docs/style.md §3):
-//   1. take up to `batch_commands_max` commands from a bounded queue;
+//   1. take up to `batch_commands_max` commands from a bounded queue (after waiting a
+//      bounded moment for the callers the last batch answered: journal/group_hold.h);
 //   2. each command decides against the applied state and emits event drafts, or fails
 //      with a Status (nothing is written for it). A command whose keys conflict with an
 //      earlier command of the same batch waits for the next batch, so every decision is
@@ -37,6 +38,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "ctl/state/state.h"
+#include "journal/group_hold.h"
 #include "journal/journal.h"
 #include "schemas/events_generated.h"
 
@@ -204,6 +206,9 @@ class Sequencer {
  private:
   struct Pending;
   void Run();
+  // Adds `pending` to the queue and blocks until the sequencer thread is done with it.
+  void Enqueue(const std::shared_ptr<Pending>& pending)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   void ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch);
   void ProcessReplicated(Pending& pending);
 
@@ -217,6 +222,9 @@ class Sequencer {
   std::deque<std::shared_ptr<Pending>> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
   absl::Status failed_ ABSL_GUARDED_BY(queue_mu_);
+  // Holds the next batch briefly for the callers the last one answered, so clients
+  // that take turns share one fsync instead of alternating (journal/group_hold.h).
+  journal::GroupHold hold_ ABSL_GUARDED_BY(queue_mu_);
   mutable absl::Mutex listeners_mu_;
   std::vector<std::function<void(const std::vector<AppliedRecord>&)>> listeners_
       ABSL_GUARDED_BY(listeners_mu_);

@@ -1,9 +1,11 @@
 #include "journal/journal.h"
 
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "base/check.h"
 #include "journal/limits.h"
 #include "journal/record.h"
@@ -245,6 +247,8 @@ absl::StatusOr<uint64_t> Journal::Submit(Request* request) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "journal queue full: ", queued_drafts_, " drafts waiting, max ", kQueueDraftsMax));
   }
+  request->caller = std::this_thread::get_id();
+  hold_.Returned(request->caller);
   queue_.push_back(request);
   queued_drafts_ += count;
   mu_.Await(absl::Condition(&request->done));
@@ -256,6 +260,10 @@ bool Journal::WriterHasWork() const {
   return stopping_ || (!paused_ && !queue_.empty());
 }
 
+bool Journal::HoldIsOver() const {
+  return stopping_ || paused_ || hold_.AllReturned() || queued_drafts_ >= kBatchRecordsMax;
+}
+
 void Journal::WriterLoop() {
   for (;;) {
     std::vector<Request*> group;
@@ -263,6 +271,12 @@ void Journal::WriterLoop() {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(this, &Journal::WriterHasWork));
+      // Wait briefly for the callers the last group answered (journal/group_hold.h).
+      if (!stopping_ && !hold_.AllReturned()) {
+        mu_.AwaitWithTimeout(absl::Condition(this, &Journal::HoldIsOver), hold_.Budget());
+        mu_.Await(absl::Condition(this, &Journal::WriterHasWork));
+      }
+      hold_.Forget();
       if (queue_.empty()) {
         ALMANAC_CHECK(stopping_);
         return;
@@ -282,8 +296,11 @@ void Journal::WriterLoop() {
       queued_drafts_ -= records;
       failed = failed_;
     }
+    const absl::Time write_start = absl::Now();
     absl::StatusOr<ChainTip> tip = failed.ok() ? CommitGroup(group) : failed;
+    const absl::Duration write_time = absl::Now() - write_start;
     absl::MutexLock lock(&mu_);
+    hold_.set_last_write(write_time);
     if (tip.ok()) {
       ALMANAC_CHECK(tip->seq >= tip_.seq);
       tip_ = *tip;
@@ -292,6 +309,7 @@ void Journal::WriterLoop() {
     }
     for (Request* request : group) {
       if (!tip.ok()) request->status = tip.status();
+      hold_.Answered(request->caller);
       request->done = true;
     }
   }

@@ -43,6 +43,7 @@
 #include "journal/chain.h"
 #include "journal/record_format.h"
 #include "rocksdb/db.h"
+#include "journal/group_hold.h"
 #include "rocksdb/write_batch.h"
 
 namespace almanac::journal {
@@ -171,6 +172,7 @@ class Journal {
     absl::Status status;
     uint64_t last_seq = 0;
     bool done = false;
+    std::thread::id caller;  // the submitting thread, for the writer's GroupHold
   };
 
   Journal(std::unique_ptr<rocksdb::DB> db, const ChainTip& tip);
@@ -183,6 +185,7 @@ class Journal {
   absl::Status AddSequenced(Request* request, ChainTip* tip, rocksdb::WriteBatch* batch);
   void WriterLoop();
   bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool HoldIsOver() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sequences, patches, verifies and hashes every draft of `group`, then writes them in
   // one synced WriteBatch. Returns the new tip, or the write's error.
   absl::StatusOr<ChainTip> CommitGroup(const std::vector<Request*>& group);
@@ -196,6 +199,7 @@ class Journal {
   bool paused_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status failed_ ABSL_GUARDED_BY(mu_);
   ChainTip tip_ ABSL_GUARDED_BY(mu_);
+  GroupHold hold_ ABSL_GUARDED_BY(mu_);
 
   // The writer thread's own copy of the tip: only it appends, so it never needs mu_ to
   // know where the chain ends.
