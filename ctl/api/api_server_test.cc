@@ -56,8 +56,9 @@ TEST_F(ApiServerTest, ControllerStatusPeersMetrics) {
   EXPECT_EQ(s.json["networks"], 0);
   EXPECT_EQ(s.json["members"], 0);
   EXPECT_EQ(Get("/peer").json, json::array());
-  peers_ = json::parse(R"([{"address":"6914243cae"}])");
-  EXPECT_EQ(Get("/peer").json, peers_);
+  const json peers = json::parse(R"([{"address":"6914243cae"}])");
+  SetPeers(peers);
+  EXPECT_EQ(Get("/peer").json, peers);
   EXPECT_EQ(Get("/peer/6914243cae").status, 404);
   HttpResult m = Get("/metrics");
   ASSERT_EQ(m.status, 200);

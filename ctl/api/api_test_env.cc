@@ -33,7 +33,10 @@ void ApiServerTestBase::SetUp() {
   api.auth_token = kTestToken;
   api.controller_address = kTestController;
   api.controller_identity_public = "949cb95e9d:0:ff05";
-  api.peers = [this] { return peers_; };
+  api.peers = [this] {
+    absl::MutexLock lock(&peers_mu_);
+    return peers_;
+  };
   api.clock_ms = [] { return int64_t{1795818880999}; };
   auto server = ApiServer::Start(api, sequencer_.get(), telemetry_.get());
   ASSERT_TRUE(server.ok()) << server.status();
@@ -51,6 +54,11 @@ void ApiServerTestBase::TearDown() {
   server_.reset();
   sequencer_.reset();
   journal_.reset();
+}
+
+void ApiServerTestBase::SetPeers(nlohmann::json peers) {
+  absl::MutexLock lock(&peers_mu_);
+  peers_ = std::move(peers);
 }
 
 HttpResult ApiServerTestBase::Get(const std::string& path) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "ctl/api/api_server.h"
 #include "ctl/sequencer.h"
 #include "ctl/telemetry.h"
@@ -49,7 +50,16 @@ class ApiServerTestBase : public ::testing::Test {
   std::unique_ptr<ctl::Telemetry> telemetry_;
   std::unique_ptr<ApiServer> server_;
   std::unique_ptr<httplib::Client> client_;
-  nlohmann::json peers_ = nlohmann::json::array();
+
+  // What the server's peers callback answers (GET /peer).
+  void SetPeers(nlohmann::json peers);
+
+ private:
+  // The server's worker threads read peers_. A test's write and a worker's read are ordered
+  // only by the HTTP round trip through the kernel, which ThreadSanitizer does not count as
+  // synchronization; the mutex makes the ordering visible to it.
+  absl::Mutex peers_mu_;
+  nlohmann::json peers_ ABSL_GUARDED_BY(peers_mu_) = nlohmann::json::array();
 };
 
 }  // namespace almanac::api
