@@ -15,6 +15,7 @@
 #include "ctl/net/rules.h"
 #include "nlohmann/json.hpp"
 #include "ctl/zt/inet_address.h"
+#include "ctl/zt/limits.h"
 #include "ctl/zt/wire.h"
 
 namespace almanac::netconf {
@@ -33,11 +34,6 @@ zt::InetAddress ToInet(const net::IpAddress& ip, uint16_t port) {
   a.port = port;
   return a;
 }
-
-#define RETURN_IF_ERROR(expr)                   \
-  do {                                          \
-    if (absl::Status _s = (expr); !_s.ok()) return _s; \
-  } while (0)
 
 struct RouteParts {
   std::vector<net::IpPrefix> targets;
@@ -109,21 +105,51 @@ absl::StatusOr<std::string> EncodeDns(const state::Dns& dns) {
 constexpr char kAcceptAllRule[] = {'\x01', '\x00'};
 constexpr char kDropAllRule[] = {'\x00', '\x00'};
 
-// The network's rules in the `R` wire form for this node. The API validated them with
-// the same compiler (ctl/net/rules.h), so a failure here means a damaged state.
-absl::StatusOr<std::string> RulesFor(const state::NetworkConfig& config,
-                                     const RequestMetadata& metadata) {
+// 16 lowercase hex digits, as Dictionary::SetUint64 writes integers.
+void AppendHex16(std::string& out, uint64_t value) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char digits[16];
+  for (int i = 15; i >= 0; --i, value >>= 4) digits[i] = kHex[value & 0xf];
+  out.append(digits, sizeof(digits));
+}
+
+// One `\nkey=value` entry, as Dictionary::Encode writes it after the first.
+void AppendEntry(std::string& out, std::string_view key, std::string_view value) {
+  out.push_back('\n');
+  out.append(key);
+  out.push_back('=');
+  zt::AppendDictionaryValue(out, value);
+}
+
+void AppendUintEntry(std::string& out, std::string_view key, uint64_t value) {
+  out.push_back('\n');
+  out.append(key);
+  out.push_back('=');
+  AppendHex16(out, value);
+}
+
+std::string RulesEntry(std::string_view wire) {
+  std::string entry;
+  AppendEntry(entry, "R", wire);
+  return entry;
+}
+
+// The `R` entry for this node. The API validated the rules with the same compiler
+// (ctl/net/rules.h), so a failure here means a damaged state.
+absl::StatusOr<std::string_view> RulesFor(const NetworkConfigParts& parts,
+                                          const RequestMetadata& metadata) {
+  static const std::string* const kAcceptAll =
+      new std::string(RulesEntry(std::string_view(kAcceptAllRule, 2)));
+  static const std::string* const kDropAll =
+      new std::string(RulesEntry(std::string_view(kDropAllRule, 2)));
   // A rules engine older than revision 1 misreads today's rules: give it ACCEPT only.
-  if (metadata.rules_engine_revision < 1) return std::string(kAcceptAllRule, 2);
-  nlohmann::json rules = config.rules_json.empty()
-                             ? nlohmann::json::array({{{"type", "ACTION_ACCEPT"}}})
-                             : nlohmann::json::parse(config.rules_json, nullptr,
-                                                     /*allow_exceptions=*/false);
-  if (!rules.is_array()) return absl::DataLossError("stored rules are not a JSON array");
+  if (metadata.rules_engine_revision < 1) return std::string_view(*kAcceptAll);
+  if (!parts.rules_is_array) return absl::DataLossError("stored rules are not a JSON array");
   // More rules than the node can hold: fail closed rather than send a truncated set
   // whose meaning differs from the admin's.
-  if (rules.size() > metadata.rules_max) return std::string(kDropAllRule, 2);
-  return net::CompileRules(rules);
+  if (parts.rules_count > metadata.rules_max) return std::string_view(*kDropAll);
+  if (!parts.rules.ok()) return parts.rules.status();
+  return std::string_view(*parts.rules);
 }
 
 }  // namespace
@@ -237,36 +263,88 @@ RequestMetadata ParseRequestMetadata(const zt::Dictionary& d) {
   return m;
 }
 
-absl::StatusOr<zt::Dictionary> BuildConfigDictionary(const ConfigInput& in) {
+bool NetworkConfigParts::BuiltFrom(const state::Network& network) const {
+  return nwid == network.nwid && network_created_ms == network.creation_time_ms &&
+         network_revision == network.revision && config == network.config;
+}
+
+NetworkConfigParts CompileNetworkParts(const state::Network& network) {
+  const state::NetworkConfig& config = network.config;
+  NetworkConfigParts p;
+  p.nwid = network.nwid;
+  p.network_created_ms = network.creation_time_ms;
+  p.network_revision = network.revision;
+  p.config = config;
+
+  p.head = "v=";
+  AppendHex16(p.head, 7);
+  AppendUintEntry(p.head, "nwid", network.nwid);
+  AppendUintEntry(p.settings, "ctmd", kCredentialTimeMaxDeltaMs);
+  AppendUintEntry(p.settings, "r", network.revision);
+  AppendEntry(p.network, "tt", state::AddressHex(TraceTarget(config.remote_trace_target)));
+  AppendUintEntry(p.network, "tl", static_cast<uint64_t>(config.remote_trace_level));
+  uint64_t flags = config.enable_broadcast ? kFlagBroadcast : 0;
+  if (config.v6_assign_rfc4193 || config.v6_assign_6plane) flags |= kFlagNdpEmulation;
+  AppendUintEntry(p.network, "f", flags);
+  AppendUintEntry(p.network, "ml", config.multicast_limit);
+  AppendUintEntry(p.network, "t", config.private_network ? 0 : 1);
+  AppendEntry(p.network, "n", config.name);
+  AppendUintEntry(p.network, "mtu", config.mtu);
+
+  if (auto routes = EncodeRoutes(config); !routes.ok()) {
+    p.routes_status = routes.status();
+  } else {
+    p.route_targets = std::move(routes->targets);
+    if (!routes->encoded.empty()) AppendEntry(p.routes, "RT", routes->encoded);
+  }
+
+  nlohmann::json rules = config.rules_json.empty()
+                             ? nlohmann::json::array({{{"type", "ACTION_ACCEPT"}}})
+                             : nlohmann::json::parse(config.rules_json, nullptr,
+                                                     /*allow_exceptions=*/false);
+  p.rules_is_array = rules.is_array();
+  if (p.rules_is_array) {
+    p.rules_count = rules.size();
+    auto compiled = net::CompileRules(rules);
+    if (compiled.ok()) {
+      p.rules = RulesEntry(*compiled);
+    } else {
+      p.rules = compiled.status();
+    }
+  }
+
+  if (config.dns) {
+    if (auto dns = EncodeDns(*config.dns); !dns.ok()) {
+      p.dns_status = dns.status();
+    } else {
+      AppendEntry(p.tail, "DNS", *dns);
+    }
+  }
+  AppendUintEntry(p.tail, "ssov", 0);
+  AppendEntry(p.tail, "ssoe", config.sso_enabled ? "1" : "0");
+  return p;
+}
+
+absl::StatusOr<std::string> EncodeConfigDictionary(const ConfigInput& in) {
   ALMANAC_CHECK(in.network != nullptr && in.member != nullptr && in.controller != nullptr);
   ALMANAC_CHECK(in.controller->has_secret());
   const state::Network& network = *in.network;
   const state::Member& member = *in.member;
-  const state::NetworkConfig& config = network.config;
   if (!member.has_identity) return absl::FailedPreconditionError("member has no identity");
 
-  auto routes = EncodeRoutes(config);
-  if (!routes.ok()) return routes.status();
-  auto rules = RulesFor(config, in.metadata);
+  NetworkConfigParts compiled;
+  const NetworkConfigParts* parts = in.parts;
+  if (parts == nullptr) {
+    compiled = CompileNetworkParts(network);
+    parts = &compiled;
+  }
+  // The cheap half of BuiltFrom (the caller compared the whole config).
+  ALMANAC_CHECK(parts->nwid == network.nwid && parts->network_revision == network.revision);
+  if (!parts->routes_status.ok()) return parts->routes_status;
+  auto rules = RulesFor(*parts, in.metadata);
   if (!rules.ok()) return rules.status();
 
-  zt::Dictionary d;
-  RETURN_IF_ERROR(d.SetUint64("v", 7));
-  RETURN_IF_ERROR(d.SetUint64("nwid", network.nwid));
-  RETURN_IF_ERROR(d.SetUint64("ts", static_cast<uint64_t>(in.now_ms)));
-  RETURN_IF_ERROR(d.SetUint64("ctmd", kCredentialTimeMaxDeltaMs));
-  RETURN_IF_ERROR(d.SetUint64("r", network.revision));
-  RETURN_IF_ERROR(d.Set("id", state::AddressHex(member.address)));
-  RETURN_IF_ERROR(d.Set("tt", state::AddressHex(TraceTarget(config.remote_trace_target))));
-  RETURN_IF_ERROR(d.SetUint64("tl", static_cast<uint64_t>(config.remote_trace_level)));
-  uint64_t flags = config.enable_broadcast ? kFlagBroadcast : 0;
-  if (config.v6_assign_rfc4193 || config.v6_assign_6plane) flags |= kFlagNdpEmulation;
-  RETURN_IF_ERROR(d.SetUint64("f", flags));
-  RETURN_IF_ERROR(d.SetUint64("ml", config.multicast_limit));
-  RETURN_IF_ERROR(d.SetUint64("t", config.private_network ? 0 : 1));
-  RETURN_IF_ERROR(d.Set("n", config.name));
-  RETURN_IF_ERROR(d.SetUint64("mtu", config.mtu));
-  std::vector<net::IpPrefix> ips = StaticIps(network, member, routes->targets);
+  std::vector<net::IpPrefix> ips = StaticIps(network, member, parts->route_targets);
   SignedCredentials signed_now;
   const SignedCredentials* credentials = in.reuse;
   if (credentials == nullptr) {
@@ -288,35 +366,52 @@ absl::StatusOr<zt::Dictionary> BuildConfigDictionary(const ConfigInput& in) {
     }
     credentials = &signed_now;
   }
-  RETURN_IF_ERROR(d.Set("C", credentials->membership));
+  if (!parts->dns_status.ok()) return parts->dns_status;
 
-  std::string specialists =
-      in.specialists != nullptr ? *in.specialists : ActiveBridgesOf(network);
-  if (!specialists.empty()) RETURN_IF_ERROR(d.Set("S", specialists));
-
-  if (!credentials->capabilities.empty()) {
-    RETURN_IF_ERROR(d.Set("CAP", credentials->capabilities));
+  // Keys in ZeroTier's order (see the header): the network's parts as they are, the
+  // member's keys between them.
+  std::string out;
+  out.reserve(parts->head.size() + parts->settings.size() + parts->network.size() +
+              parts->routes.size() + rules->size() + parts->tail.size() + 1024 +
+              2 * (credentials->membership.size() + credentials->capabilities.size() +
+                   credentials->tags.size() + credentials->ownership.size()));
+  out.append(parts->head);
+  AppendUintEntry(out, "ts", static_cast<uint64_t>(in.now_ms));
+  out.append(parts->settings);
+  AppendEntry(out, "id", state::AddressHex(member.address));
+  out.append(parts->network);
+  AppendEntry(out, "C", credentials->membership);
+  if (in.specialists != nullptr) {
+    if (!in.specialists->empty()) AppendEntry(out, "S", *in.specialists);
+  } else if (std::string specialists = ActiveBridgesOf(network); !specialists.empty()) {
+    AppendEntry(out, "S", specialists);
   }
-  if (!credentials->tags.empty()) RETURN_IF_ERROR(d.Set("TAG", credentials->tags));
-  if (!credentials->ownership.empty()) RETURN_IF_ERROR(d.Set("COO", credentials->ownership));
-  if (!routes->encoded.empty()) RETURN_IF_ERROR(d.Set("RT", routes->encoded));
+  if (!credentials->capabilities.empty()) AppendEntry(out, "CAP", credentials->capabilities);
+  if (!credentials->tags.empty()) AppendEntry(out, "TAG", credentials->tags);
+  if (!credentials->ownership.empty()) AppendEntry(out, "COO", credentials->ownership);
+  out.append(parts->routes);
   if (!ips.empty()) {
     std::string encoded;
     for (const net::IpPrefix& p : ips) {
       zt::AppendInetAddress(encoded, ToInet(p.address(), static_cast<uint16_t>(p.bits())));
     }
-    RETURN_IF_ERROR(d.Set("I", encoded));
+    AppendEntry(out, "I", encoded);
   }
-  RETURN_IF_ERROR(d.Set("R", *rules));
-  if (config.dns) {
-    auto dns = EncodeDns(*config.dns);
-    if (!dns.ok()) return dns.status();
-    RETURN_IF_ERROR(d.Set("DNS", *dns));
+  out.append(*rules);
+  out.append(parts->tail);
+  if (out.size() > zt::kDictionaryBytesMax) {
+    return absl::ResourceExhaustedError("config would exceed kDictionaryBytesMax");
   }
-  RETURN_IF_ERROR(d.SetUint64("ssov", 0));
-  RETURN_IF_ERROR(d.SetBool("ssoe", config.sso_enabled));
   if (in.credentials_out != nullptr) *in.credentials_out = *credentials;
-  return d;
+  return out;
+}
+
+absl::StatusOr<zt::Dictionary> BuildConfigDictionary(const ConfigInput& in) {
+  // One encoder: the dictionary is the encoded bytes read back, so what the tests check
+  // here is what the responder signs.
+  auto encoded = EncodeConfigDictionary(in);
+  if (!encoded.ok()) return encoded.status();
+  return zt::Dictionary::Parse(*encoded);
 }
 
 }  // namespace almanac::netconf

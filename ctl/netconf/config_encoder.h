@@ -12,14 +12,19 @@
 //
 // Pure: time and the controller's key come in as arguments. Thread-safe.
 // Signing is most of the cost of an answer: the chunk signature is always new, but the
-// caller may keep the credentials (ConfigInput::reuse) and the specialists list.
+// caller may keep the credentials (ConfigInput::reuse), the specialists list and the
+// network's compiled parts (ConfigInput::parts: routes, rules, DNS and every other key
+// that does not depend on the member), so an answer encodes only the member's keys.
 #ifndef ALMANAC_CTL_NETCONF_CONFIG_ENCODER_H_
 #define ALMANAC_CTL_NETCONF_CONFIG_ENCODER_H_
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ctl/net/ip.h"
 #include "ctl/state/state.h"
 #include "ctl/zt/dictionary.h"
 #include "ctl/zt/identity.h"
@@ -54,6 +59,42 @@ struct SignedCredentials {
   std::string membership, capabilities, tags, ownership;
 };
 
+// The keys of a config that depend on the network alone, encoded (each piece is
+// `\nkey=value` entries in the dictionary's escaping, except `head`, which starts the
+// dictionary), and how the rules come out for each kind of node. Built from one network
+// state by CompileNetworkParts; valid for another only when BuiltFrom says so.
+struct NetworkConfigParts {
+  // What it was built from. The whole config is kept and compared, not just the revision:
+  // a network deleted and created again within one millisecond has the same revision and
+  // creation time, and a stale rule or route must never reach a node.
+  uint64_t nwid = 0;
+  int64_t network_created_ms = 0;
+  uint64_t network_revision = 0;
+  state::NetworkConfig config;
+
+  std::string head;      // v, nwid
+  std::string settings;  // ctmd, r (between ts and id)
+  std::string network;   // tt, tl, f, ml, t, n, mtu (between id and C)
+  absl::Status routes_status;  // an unparsable route: every config fails with it
+  std::vector<net::IpPrefix> route_targets;
+  std::string routes;    // RT, or "" without routes
+  // The rules (RulesFor in the .cc): the stored JSON's verdict, its length, and the
+  // compiled R entry (or the compiler's error).
+  bool rules_is_array = false;
+  size_t rules_count = 0;
+  absl::StatusOr<std::string> rules = std::string();
+  absl::Status dns_status;  // an unparsable DNS server or a too long domain
+  std::string tail;      // DNS (if set), ssov, ssoe
+
+  // True when these parts were built from exactly this network state.
+  bool BuiltFrom(const state::Network& network) const;
+};
+
+// The parts for `network`. Never fails: what cannot be encoded is kept as a Status inside
+// and returned by the configs that need it. O(size of the network's config), not of its
+// members.
+NetworkConfigParts CompileNetworkParts(const state::Network& network);
+
 struct ConfigInput {
   const state::Network* network = nullptr;
   const state::Member* member = nullptr;  // REQUIRES: has_identity
@@ -70,6 +111,9 @@ struct ConfigInput {
   const SignedCredentials* reuse = nullptr;
   // When not null, receives the credentials the dictionary holds (for the caller to reuse).
   SignedCredentials* credentials_out = nullptr;
+  // The network's compiled parts, kept by the caller per network state. REQUIRES:
+  // parts->BuiltFrom(*network). Null: compiled here (parses and compiles the rules).
+  const NetworkConfigParts* parts = nullptr;
 };
 
 // S: the network's authorized active bridges as specialists, in address order.
@@ -82,6 +126,11 @@ std::string ActiveBridgesOf(const state::Network& network);
 // Unimplemented for rule kinds not supported yet; FailedPrecondition when the member has
 // no identity on record.
 absl::StatusOr<zt::Dictionary> BuildConfigDictionary(const ConfigInput& input);
+
+// The same config, encoded (what BuildConfigDictionary(input)->Encode() returns, byte for
+// byte), without building a Dictionary: what the responder signs. The same errors, and
+// ResourceExhausted past kDictionaryBytesMax.
+absl::StatusOr<std::string> EncodeConfigDictionary(const ConfigInput& input);
 
 }  // namespace almanac::netconf
 

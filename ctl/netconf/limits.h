@@ -66,6 +66,13 @@ static_assert(kCredentialReuseMax <=
 // The specialists list (S) is O(members) to build: kept per network until the state
 // changes. Networks beyond this bound are built per answer.
 inline constexpr size_t kSpecialistsCacheNetworksMax = 1024;
+// Each network's compiled config parts (config_encoder.h NetworkConfigParts: routes, rules,
+// DNS and the other keys that are the same for every member; a copy of the network config
+// to check them against) are kept until the network changes, so an answer does not parse
+// and compile the rules again. Past this bound, parts of deleted or changed networks are
+// dropped, and if that is not enough all are (each network is compiled again on its next
+// answer). An entry is about twice the network's stored config (rules, capabilities).
+inline constexpr size_t kNetworkPartsCacheNetworksMax = 1024;
 inline constexpr absl::Duration kPushRecentWindow = absl::Minutes(5);
 // The UDP loop (udp_server.h) reads at most kReceiveBatchMax waiting datagrams between two
 // polls, and calls Responder::Tick after a batch when a worker woke it, when nothing came

@@ -137,7 +137,7 @@ class Responder {
   // Table sizes, for tests of the named bounds.
   struct TableSizes {
     size_t peers, held_packets, validating, joins_in_flight, rate_limit, recent, reassembling,
-        credentials;
+        credentials, network_parts;
   };
   TableSizes table_sizes_for_test() const;
 
@@ -229,6 +229,11 @@ class Responder {
   // The network's S value for this state, kept until the state changes (O(members) to
   // build). REQUIRES: the sequencer's reader lock (inside Read).
   const std::string* Specialists(const state::State& state, const state::Network& network);
+  // The network's compiled config parts, rebuilt when the network changed (BuiltFrom);
+  // valid until the next call. REQUIRES: the sequencer's reader lock (inside Read), and
+  // `network` is in `state`.
+  const NetworkConfigParts* NetworkParts(const state::State& state,
+                                         const state::Network& network);
   // Keeps a member's new credentials (bounded by kCredentialCacheEntriesMax).
   void RememberCredentials(const MemberKey& key, CachedCredentials credentials,
                            absl::Time now);
@@ -257,6 +262,8 @@ class Responder {
   absl::flat_hash_map<MemberKey, CachedCredentials> credentials_;
   // nwid -> (state last_seq, S value): receive thread only.
   absl::flat_hash_map<uint64_t, std::pair<uint64_t, std::string>> specialists_;
+  // nwid -> compiled parts (<= kNetworkPartsCacheNetworksMax): receive thread only.
+  absl::flat_hash_map<uint64_t, NetworkConfigParts> network_parts_;
   absl::flat_hash_map<uint64_t, absl::Time> root_next_hello_;  // one entry per root
   // Receive-thread view of identities with the checker: address -> physical source.
   absl::flat_hash_map<uint64_t, std::string> validating_;              // <= kValidateQueueMax

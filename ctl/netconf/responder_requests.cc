@@ -113,7 +113,7 @@ std::vector<std::string> Responder::ConfigChunks(uint64_t nwid, uint64_t address
                                                  bool* network_exists) {
   *authorized = false;
   if (network_exists != nullptr) *network_exists = false;
-  auto dict = sequencer_->Read([&](const state::State& s) -> absl::StatusOr<zt::Dictionary> {
+  auto dict = sequencer_->Read([&](const state::State& s) -> absl::StatusOr<std::string> {
     const state::Network* network = s.FindNetwork(nwid);
     if (network_exists != nullptr) *network_exists = network != nullptr;
     const state::Member* member = s.FindMember(nwid, address);
@@ -123,6 +123,7 @@ std::vector<std::string> Responder::ConfigChunks(uint64_t nwid, uint64_t address
     *authorized = true;
     ConfigInput input{network, member, &options_.identity, absl::ToUnixMillis(now), metadata};
     input.specialists = Specialists(s, *network);
+    input.parts = NetworkParts(s, *network);
     const MemberKey key{nwid, address};
     auto cached = credentials_.find(key);
     if (cached != credentials_.end()) {
@@ -144,12 +145,12 @@ std::vector<std::string> Responder::ConfigChunks(uint64_t nwid, uint64_t address
                            metadata.capabilities_max, metadata.capability_rules_max,
                            metadata.tags_max,         {}};
     if (input.reuse == nullptr) input.credentials_out = &made.credentials;
-    auto dict = BuildConfigDictionary(input);
+    auto dict = EncodeConfigDictionary(input);
     if (dict.ok() && input.reuse == nullptr) RememberCredentials(key, std::move(made), now);
     return dict;
   });
   if (!dict.ok()) return {};
-  auto chunks = SignChunks(nwid, dict->Encode(), NonZeroRandom(), options_.identity);
+  auto chunks = SignChunks(nwid, *dict, NonZeroRandom(), options_.identity);
   if (!chunks.ok()) return {};
   return *std::move(chunks);
 }
@@ -167,6 +168,26 @@ const std::string* Responder::Specialists(const state::State& state,
   }
   it->second = {state.last_seq(), ActiveBridgesOf(network)};
   return &it->second.second;
+}
+
+const NetworkConfigParts* Responder::NetworkParts(const state::State& state,
+                                                  const state::Network& network) {
+  auto it = network_parts_.find(network.nwid);
+  if (it != network_parts_.end()) {
+    // Any change to the network (a rule, a route, its name...) makes it stale.
+    if (!it->second.BuiltFrom(network)) it->second = CompileNetworkParts(network);
+    return &it->second;
+  }
+  if (network_parts_.size() >= kNetworkPartsCacheNetworksMax) {
+    // Make room: drop deleted or changed networks' parts; if all are current, forget them
+    // all (as Specialists does: each is compiled again on its next answer).
+    absl::erase_if(network_parts_, [&state](const auto& e) {
+      const state::Network* n = state.FindNetwork(e.first);
+      return n == nullptr || !e.second.BuiltFrom(*n);
+    });
+    if (network_parts_.size() >= kNetworkPartsCacheNetworksMax) network_parts_.clear();
+  }
+  return &network_parts_.emplace(network.nwid, CompileNetworkParts(network)).first->second;
 }
 
 void Responder::RememberCredentials(const MemberKey& key, CachedCredentials credentials,

@@ -9,7 +9,9 @@
 // address once the root answers; roots are HELLOed every few seconds until they answer,
 // then every 60 s; (4) deleting a network pushes OBJ_NOT_FOUND; OK(ECHO) is counted; (5) a
 // member authorized through the API is pushed a config holding its pool address; (6) a
-// member's credentials are reused only while its state is unchanged and they are recent.
+// member's credentials are reused only while its state is unchanged and they are recent;
+// (7) a changed network (rules, routes, name; deleted and recreated) reaches the next push
+// and answer through the responder's per-network compiled parts.
 #include "ctl/netconf/responder.h"
 
 #include <sodium.h>
@@ -170,6 +172,7 @@ class ResponderTest : public ::testing::Test {
     EXPECT_LE(t.rate_limit, kRateLimitEntriesMax);
     EXPECT_LE(t.recent, kRecentMembersMax);
     EXPECT_LE(t.credentials, kCredentialCacheEntriesMax);
+    EXPECT_LE(t.network_parts, kNetworkPartsCacheNetworksMax);
   }
 
   json lab_;
@@ -611,6 +614,156 @@ TEST_F(ResponderTest, DeletedNetworkIsObjNotFoundAndEchoAcksAreCounted) {
       Receive(m.Packet(zt::Verb::kNetworkConfigRequest, ConfigRequestPayload(nwid)), m.path()));
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(ErrorCode(got[0]), static_cast<uint8_t>(zt::ErrorCode::kObjNotFound));
+}
+
+// Goal: the responder's compiled network parts (NetworkParts) never serve a stale config.
+// Method: a member asks, then the network changes (name, route, rules) through the journal:
+// the push on the next Tick and the next answer carry the new values; then the network is
+// deleted and created again twice in one millisecond with different configs (same revision,
+// same creation time): the second push and answer carry the second config. Every config is
+// also compared with a fresh BuildConfigDictionary of the state, key by key (apart from the
+// credentials, signed at other times).
+TEST_F(ResponderTest, NetworkChangesReachTheNextAnswerThroughThePartsCache) {
+  absl::BitGen rng;
+  const uint64_t nwid = (controller_.address() << 24) | 0x60;
+  Far m(CheapIdentity(0x3000000006ULL, true, rng), controller_,
+        zt::InetAddress::Ipv4(10, 8, 0, 1, 9993));
+  state::NetworkConfig config;
+  config.name = "before";
+  config.routes = {{"10.1.0.0/16", ""}};
+  auto change = [&](const state::NetworkConfig& c) {
+    return [&, c](ctl::CommandContext& ctx) {
+      ctx.Emit(schema::Body::NetworkChanged, [&](flatbuffers::FlatBufferBuilder& b) {
+        return schema::CreateNetworkChanged(b, nwid, state::BuildNetworkConfig(b, c)).Union();
+      });
+    };
+  };
+  ASSERT_TRUE(Admin([&](ctl::CommandContext& ctx) {
+    CreateNetwork(ctx, nwid, config);
+    AddAuthorizedMember(ctx, nwid, m.self());
+  }).ok());
+  StartResponder();
+  responder_->AddValidatedPeerForTest(m.self());
+  auto metadata_dict = zt::Dictionary::Parse(ConfigRequestPayload(nwid).substr(10));
+  ASSERT_TRUE(metadata_dict.ok());
+  const RequestMetadata metadata = ParseRequestMetadata(*metadata_dict);
+  // The dictionary in a config answer or push (one chunk), its signature checked.
+  auto config_of = [&](const Decoded& d) -> zt::Dictionary {
+    std::string_view chunk_bytes = d.payload;
+    if (d.verb == zt::Verb::kOk) {
+      EXPECT_TRUE(IsConfigOk(d));
+      auto ok = zt::ParseOk(d.payload);
+      if (!ok.ok()) return {};
+      chunk_bytes = ok->body;
+    } else {
+      EXPECT_EQ(d.verb, zt::Verb::kNetworkConfig);
+    }
+    auto chunk = ParseChunk(chunk_bytes);
+    EXPECT_TRUE(chunk.ok()) << chunk.status();
+    if (!chunk.ok()) return {};
+    auto bytes = AssembleChunks({*chunk}, controller_);
+    EXPECT_TRUE(bytes.ok()) << bytes.status();
+    auto dict = zt::Dictionary::Parse(bytes.ok() ? *bytes : "");
+    EXPECT_TRUE(dict.ok());
+    return dict.ok() ? *dict : zt::Dictionary();
+  };
+  auto ask = [&]() -> zt::Dictionary {
+    now_ += absl::Seconds(2);  // past the rate limit
+    std::vector<Decoded> got = m.Take(
+        Receive(m.Packet(zt::Verb::kNetworkConfigRequest, ConfigRequestPayload(nwid)), m.path()));
+    EXPECT_EQ(got.size(), 1u);
+    return got.size() == 1 ? config_of(got[0]) : zt::Dictionary();
+  };
+  // Equal to what the encoder builds from the state without the responder's caches.
+  auto expect_fresh = [&](const zt::Dictionary& sent) {
+    auto fresh = sequencer_->Read([&](const state::State& s) -> absl::StatusOr<zt::Dictionary> {
+      const state::Network* n = s.FindNetwork(nwid);
+      const state::Member* member = s.FindMember(nwid, m.self().address());
+      if (n == nullptr || member == nullptr) return absl::NotFoundError("gone");
+      auto ts = sent.GetUint64("ts");
+      return BuildConfigDictionary(
+          {n, member, &controller_, ts.ok() ? static_cast<int64_t>(*ts) : 0, metadata});
+    });
+    ASSERT_TRUE(fresh.ok()) << fresh.status();
+    ASSERT_EQ(fresh->size(), sent.size());
+    for (size_t i = 0; i < sent.size(); ++i) {
+      const auto& [key, value] = sent.entries()[i];
+      SCOPED_TRACE(key);
+      EXPECT_EQ(fresh->entries()[i].first, key);
+      if (key == "C" || key == "COO") continue;
+      EXPECT_EQ(fresh->entries()[i].second, value);
+    }
+  };
+  auto routes = [](const zt::Dictionary& d) { return std::string(d.Get("RT").value_or("")); };
+  auto rules = [](const zt::Dictionary& d) { return std::string(d.Get("R").value_or("")); };
+
+  zt::Dictionary first = ask();
+  EXPECT_EQ(first.Get("n").value_or(""), "before");
+  expect_fresh(first);
+  EXPECT_EQ(responder_->table_sizes_for_test().network_parts, 1u);
+  zt::Dictionary again = ask();  // from the cache
+  EXPECT_EQ(routes(again), routes(first));
+  EXPECT_EQ(rules(again), rules(first));
+  expect_fresh(again);
+
+  config.name = "after";
+  config.routes = {{"10.2.0.0/16", ""}};
+  config.rules_json = R"([{"type":"MATCH_ETHERTYPE","not":true,"etherType":2048},)"
+                      R"({"type":"ACTION_DROP"},{"type":"ACTION_ACCEPT"}])";
+  ASSERT_TRUE(Admin(change(config)).ok());
+  std::vector<Decoded> pushed = m.Take(responder_->Tick(now_));
+  ASSERT_EQ(pushed.size(), 1u);
+  zt::Dictionary push = config_of(pushed[0]);
+  EXPECT_EQ(push.Get("n").value_or(""), "after");
+  EXPECT_NE(routes(push), routes(first));
+  EXPECT_NE(rules(push), rules(first));
+  expect_fresh(push);
+  zt::Dictionary second = ask();
+  EXPECT_EQ(second.Get("n").value_or(""), "after");
+  EXPECT_EQ(routes(second), routes(push));
+  EXPECT_EQ(rules(second), rules(push));
+  EXPECT_EQ(*second.GetUint64("r"), *first.GetUint64("r") + 1);
+  expect_fresh(second);
+
+  // Deleted and created again, twice in the same millisecond with different configs: both
+  // recreations have revision 1 and the same creation time, so only the config tells the
+  // second from the first, whose parts the push just cached.
+  auto recreate = [&](const state::NetworkConfig& c) {
+    ASSERT_TRUE(Admin([&](ctl::CommandContext& ctx) {
+      ctx.Emit(schema::Body::NetworkDeleted, [&](flatbuffers::FlatBufferBuilder& b) {
+        return schema::CreateNetworkDeleted(b, nwid).Union();
+      });
+      CreateNetwork(ctx, nwid, c);
+      AddAuthorizedMember(ctx, nwid, m.self());
+    }).ok());
+  };
+  auto push_now = [&]() -> zt::Dictionary {
+    std::vector<Decoded> got = m.Take(responder_->Tick(now_));
+    EXPECT_EQ(got.size(), 1u);
+    return got.size() == 1 ? config_of(got[0]) : zt::Dictionary();
+  };
+  state::NetworkConfig other = config;
+  other.name = "recreated";
+  other.rules_json = "";
+  recreate(other);
+  zt::Dictionary third = push_now();
+  EXPECT_EQ(third.Get("n").value_or(""), "recreated");
+  EXPECT_EQ(rules(third), rules(first));
+  EXPECT_EQ(*third.GetUint64("r"), 1u);
+  expect_fresh(third);
+  other.name = "recreated again";
+  other.routes = {{"10.3.0.0/16", ""}};
+  recreate(other);
+  zt::Dictionary fourth = push_now();
+  EXPECT_EQ(fourth.Get("n").value_or(""), "recreated again");
+  EXPECT_NE(routes(fourth), routes(third));
+  EXPECT_EQ(*fourth.GetUint64("r"), 1u);
+  expect_fresh(fourth);
+  zt::Dictionary fifth = ask();
+  EXPECT_EQ(fifth.Get("n").value_or(""), "recreated again");
+  EXPECT_EQ(routes(fifth), routes(fourth));
+  expect_fresh(fifth);
+  EXPECT_EQ(responder_->table_sizes_for_test().network_parts, 1u);
 }
 
 }  // namespace

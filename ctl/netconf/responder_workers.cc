@@ -159,7 +159,8 @@ void Responder::WaitWorkersIdleForTest() {
 Responder::TableSizes Responder::table_sizes_for_test() const {
   return TableSizes{peers_.size(),      held_count_,         validating_.size(),
                     joins_in_flight_,   last_answer_.size(), recent_.size(),
-                    reassembler_.packets_pending(), credentials_.size()};
+                    reassembler_.packets_pending(), credentials_.size(),
+                    network_parts_.size()};
 }
 
 }  // namespace almanac::netconf

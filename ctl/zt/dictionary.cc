@@ -74,6 +74,10 @@ bool Unescape(std::string_view in, std::string* out) {
 
 }  // namespace
 
+void AppendDictionaryValue(std::string& out, std::string_view value) {
+  AppendEscaped(out, value);
+}
+
 size_t Dictionary::EntryBytes(std::string_view key, std::string_view value) {
   size_t n = key.size() + 1;
   for (char c : value) n += NeedsEscape(c) ? 2 : 1;

@@ -25,6 +25,10 @@
 
 namespace almanac::zt {
 
+// Appends `value` escaped as Encode writes values (for callers that encode a dictionary
+// straight into bytes, such as the netconf encoder's per-network parts).
+void AppendDictionaryValue(std::string& out, std::string_view value);
+
 class Dictionary {
  public:
   Dictionary() = default;
