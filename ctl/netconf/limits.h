@@ -79,6 +79,8 @@ inline constexpr absl::Duration kPushRecentWindow = absl::Minutes(5);
 // within its poll timeout, or at least every kTickInterval under steady traffic (pushes
 // and root HELLOs wait at most that long).
 inline constexpr size_t kReceiveBatchMax = 64;
+// Datagrams the UDP loop sends with one sendmmsg (the rest of a batch in the next call).
+inline constexpr size_t kSendBatchMax = 16;
 inline constexpr absl::Duration kTickInterval = absl::Milliseconds(50);
 // A root that answered our last HELLO (OK(HELLO)) is HELLOed every kRootHelloInterval, as
 // ZeroTier nodes keep their roots. Until it answers (it may start after us, or a HELLO may

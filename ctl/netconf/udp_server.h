@@ -1,6 +1,7 @@
 // The UDP shell around the netconf Responder: one socket, one thread that receives
-// (every waiting datagram, up to kReceiveBatchMax, between two polls), hands each datagram
-// to the Responder, sends what it returns, and calls Tick (root HELLOs, WHOIS expiry,
+// (every waiting datagram, up to kReceiveBatchMax, in one recvmmsg between two polls),
+// hands each datagram to the Responder, sends what it returns (kSendBatchMax datagrams per
+// sendmmsg, the rest at the end of the batch), and calls Tick (root HELLOs, WHOIS expiry,
 // config pushes) at least every kTickInterval under traffic, every 100 ms when idle, and
 // at once when a responder worker (identity check, join) has finished something (an
 // eventfd wakes the poll).
