@@ -75,6 +75,13 @@ struct LoadedSnapshot {
 // existing): the code absl::ErrnoToStatus gives. Temp files are ignored.
 absl::StatusOr<LoadedSnapshot> LoadNewestSnapshot(const std::string& dir);
 
+// One snapshot file's payload with its header and hash checked (the layout above), NOT
+// loaded: for a caller that compares it byte for byte with SerializeState of a state it
+// built itself (almanac-replay verify), which costs a fraction of DeserializeState.
+// Errors: InvalidArgument when the name is not a snapshot file's; DataLoss naming the
+// file and the first check that failed; the OS error (NotFound, ...) when unreadable.
+absl::StatusOr<std::string> ReadSnapshotPayload(const std::string& path);
+
 // Full paths ("<dir>/snapshot-...alms") of the snapshot files in `dir`, newest first;
 // empty when `dir` does not exist. Other files (temp files too) are ignored.
 absl::StatusOr<std::vector<std::string>> ListSnapshotFiles(const std::string& dir);

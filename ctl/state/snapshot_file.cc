@@ -148,15 +148,15 @@ class MappedFile {
   size_t size_ = 0;
 };
 
-// Checks the header and hash (snapshot.h layout) and loads the payload. DataLoss names
-// the file and the first check that failed.
-absl::StatusOr<State> ParseSnapshotFile(const std::string& path, uint64_t name_seq) {
-  absl::StatusOr<MappedFile> file = MappedFile::Open(path);
-  if (!file.ok()) return file.status();
-  const std::string_view data = file->bytes();
-  auto corrupt = [&path](const std::string& why) {
-    return absl::DataLossError(absl::StrCat("snapshot file ", path, ": ", why));
-  };
+absl::Status CorruptFile(const std::string& path, const std::string& why) {
+  return absl::DataLossError(absl::StrCat("snapshot file ", path, ": ", why));
+}
+
+// Checks the header and hash (snapshot.h layout) of a mapped file; returns the payload
+// (a view into `data`). DataLoss names the file and the first check that failed.
+absl::StatusOr<std::string_view> CheckedPayload(std::string_view data, const std::string& path,
+                                                uint64_t name_seq) {
+  auto corrupt = [&path](const std::string& why) { return CorruptFile(path, why); };
   if (data.size() < kSnapshotHeaderBytes) return corrupt("shorter than its header");
   const char* h = data.data();
   if (std::memcmp(h, kMagic, sizeof(kMagic)) != 0) return corrupt("bad magic");
@@ -171,7 +171,18 @@ absl::StatusOr<State> ParseSnapshotFile(const std::string& path, uint64_t name_s
   std::string_view payload = data.substr(kSnapshotHeaderBytes, length);
   std::array<uint8_t, kHashBytes> hash = Hash(payload);
   if (std::memcmp(hash.data(), h + 32, kHashBytes) != 0) return corrupt("hash mismatch");
-  absl::StatusOr<State> state = DeserializeState(payload);
+  return payload;
+}
+
+// Checks the header and hash and loads the payload. DataLoss names the file and the
+// first check that failed.
+absl::StatusOr<State> ParseSnapshotFile(const std::string& path, uint64_t name_seq) {
+  absl::StatusOr<MappedFile> file = MappedFile::Open(path);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<std::string_view> payload = CheckedPayload(file->bytes(), path, name_seq);
+  if (!payload.ok()) return payload.status();
+  auto corrupt = [&path](const std::string& why) { return CorruptFile(path, why); };
+  absl::StatusOr<State> state = DeserializeState(*payload);
   if (!state.ok()) return corrupt(std::string(state.status().message()));
   if (state->last_seq() != name_seq) return corrupt("seq in payload differs from file name");
   return state;
@@ -238,6 +249,18 @@ absl::StatusOr<std::string> WriteSnapshotPayload(const std::string& dir, uint64_
     for (size_t i = kSnapshotsKept; i < paths->size(); ++i) ::unlink((*paths)[i].c_str());
   }
   return path;
+}
+
+absl::StatusOr<std::string> ReadSnapshotPayload(const std::string& path) {
+  const std::optional<uint64_t> name_seq = SeqFromName(path.substr(path.rfind('/') + 1));
+  if (!name_seq.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is not a snapshot file name"));
+  }
+  absl::StatusOr<MappedFile> file = MappedFile::Open(path);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<std::string_view> payload = CheckedPayload(file->bytes(), path, *name_seq);
+  if (!payload.ok()) return payload.status();
+  return std::string(*payload);
 }
 
 absl::StatusOr<LoadedSnapshot> LoadNewestSnapshot(const std::string& dir) {

@@ -198,6 +198,21 @@ TEST_F(SnapshotFileTest, EveryHeaderFieldIsChecked) {
   EXPECT_TRUE(absl::StrContains(Load().skipped.at(0), "shorter than its header"));
 }
 
+// ReadSnapshotPayload: the file's payload exactly as SerializeState wrote it, with the
+// same header and hash checks as loading, but without loading it.
+TEST_F(SnapshotFileTest, PayloadIsReadCheckedButNotLoaded) {
+  const std::string path = Write(30);
+  absl::StatusOr<std::string> payload = ReadSnapshotPayload(path);
+  ASSERT_TRUE(payload.ok()) << payload.status();
+  EXPECT_EQ(*payload, SerializeState(StateAt(30)));
+  Patch(path, Size(path) - 1, '\x5a');
+  EXPECT_EQ(ReadSnapshotPayload(path).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ReadSnapshotPayload(dir_ + "/not-a-snapshot").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReadSnapshotPayload(dir_ + "/snapshot-00000000000000000099.alms").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_F(SnapshotFileTest, NoSnapshotsIsFine) {
   LoadedSnapshot loaded = Load();
   EXPECT_FALSE(loaded.state.has_value());
