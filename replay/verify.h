@@ -14,13 +14,17 @@
 //     (which must agree when both exist);
 //   - determinism: records are replayed from seq 1 through the daemon's projector
 //     (ctl/state/projector.h), and at the newest snapshot's seq SerializeState of the
-//     replay must equal SerializeState of the snapshot, byte for byte.
+//     replay must equal the snapshot's payload byte for byte (or, when it does not,
+//     SerializeState of the loaded snapshot: an equal state another build serialized).
+//     The snapshot file is read and hashed on a second thread while the journal is
+//     scanned; a snapshot whose header or hash is bad is reported and the next older
+//     one is used, one whose content does not load is reported and not compared.
 // After a bad record the next record's link is not judged (it cannot be: the previous
 // hash is untrustworthy) and the replay stops (its state would be meaningless), but every
 // other check continues to the end. Each problem names its seq (0: not about one record).
 //
 // Read-only (replay/source.h): safe beside a running almanacd.
-// Thread safety: no shared state.
+// Thread safety: no shared state (the snapshot thread lives within one call).
 #ifndef ALMANAC_REPLAY_VERIFY_H_
 #define ALMANAC_REPLAY_VERIFY_H_
 

@@ -8,11 +8,14 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "base/testing.h"
 #include "ctl/controller.h"
+#include "ctl/state/projector.h"
+#include "ctl/state/snapshot.h"
 #include "gtest/gtest.h"
 #include "journal/journal.h"
 #include "journal/record.h"
@@ -268,6 +271,74 @@ TEST_F(VerifyTest, LostTailIsReported) {
   EXPECT_EQ(ProblemSeqs(copy, &out, &rc), std::set<uint64_t>{17}) << out;
   EXPECT_EQ(rc, 1);
   EXPECT_NE(out.find("records 17..18 missing"), std::string::npos) << out;
+}
+
+// The snapshot is loaded and turned back into bytes on a second thread while the scan
+// runs; the scan waits for it at every listed snapshot seq. A snapshot at 13 (newer than
+// the one at 12) holding record 13 applied under a wrong chain hash: the replay must
+// differ from it AT 13; with that file damaged instead, the scan falls back to 12.
+class SnapshotCompareTest : public VerifyTest {
+ protected:
+  // A copy of the home with a second snapshot at 13 that no replay gives.
+  std::string CopyWithWrongSnapshotAt13() {
+    const std::string copy = testing::MakeTempDir("copy") + "/home";
+    fs::copy(*home_, copy, fs::copy_options::recursive);
+    absl::StatusOr<state::LoadedSnapshot> loaded =
+        state::LoadNewestSnapshot(copy + "/snapshots");
+    EXPECT_TRUE(loaded.ok() && loaded->state.has_value());
+    if (!loaded.ok() || !loaded->state.has_value()) return copy;
+    EXPECT_EQ(loaded->state->last_seq(), 12u);
+    std::string record13;
+    {
+      auto journal = journal::Journal::Open(copy + "/journal", {});
+      EXPECT_TRUE(journal.ok()) << journal.status();
+      if (!journal.ok()) return copy;
+      absl::StatusOr<std::vector<journal::StoredRecord>> read = (*journal)->Read(13, 1);
+      EXPECT_TRUE(read.ok() && read->size() == 1);
+      if (read.ok() && !read->empty()) record13 = (*read)[0].bytes;
+    }
+    journal::ChainHash wrong;
+    wrong.fill(0x5a);
+    EXPECT_TRUE(state::Apply(*loaded->state, *schema::GetRecord(record13.data()), wrong).ok());
+    EXPECT_TRUE(state::WriteSnapshotFile(copy + "/snapshots", *loaded->state).ok());
+    return copy;
+  }
+};
+
+TEST_F(SnapshotCompareTest, ReplayDifferingFromTheNewestSnapshotIsReportedAtItsSeq) {
+  const std::string copy = CopyWithWrongSnapshotAt13();
+  std::string out;
+  int rc = 0;
+  EXPECT_EQ(ProblemSeqs(copy, &out, &rc), std::set<uint64_t>{13}) << out;
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(out.find("record 13: replaying records 1..13 does not give the state"),
+            std::string::npos)
+      << out;
+  absl::StatusOr<VerifyReport> r = VerifySource(SourcePaths(copy), nullptr);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->snapshot_seq, 13u);
+  EXPECT_TRUE(r->snapshot_compared);
+  EXPECT_FALSE(r->snapshot_matches);
+  EXPECT_EQ(r->replayed_seq, 18u);  // the replay goes on past the mismatch
+}
+
+TEST_F(SnapshotCompareTest, DamagedNewestSnapshotFallsBackToTheOlderOne) {
+  const std::string copy = CopyWithWrongSnapshotAt13();
+  const std::string newest = copy + "/snapshots/snapshot-00000000000000000013.alms";
+  ASSERT_TRUE(fs::exists(newest));
+  {
+    std::fstream f(newest, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-1, std::ios::end);
+    f.put('\x7f');
+  }
+  absl::StatusOr<VerifyReport> r = VerifySource(SourcePaths(copy), nullptr);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->problems.size(), 1u) << r->Text();
+  EXPECT_EQ(r->problems[0].seq, 0u);
+  EXPECT_NE(r->problems[0].what.find("damaged snapshot"), std::string::npos) << r->Text();
+  EXPECT_EQ(r->snapshot_seq, 12u);
+  EXPECT_TRUE(r->snapshot_compared);
+  EXPECT_TRUE(r->snapshot_matches);
 }
 
 }  // namespace
