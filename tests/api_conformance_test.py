@@ -9,20 +9,15 @@ port 0 with a fresh home under $TEST_TMPDIR, then send each step on one keep-ali
 connection (http.client) in order.
 """
 
-import http.client
 import json
 import os
 import re
-import signal
-import subprocess
 import unittest
 import urllib.parse
 
-WORKSPACE = os.environ.get("TEST_WORKSPACE", "almanac")
-RUNFILES = os.path.join(os.environ.get("TEST_SRCDIR", ""), WORKSPACE)
-ALMANACD = os.path.join(RUNFILES, "ctl", "almanacd")
+from almanacd_process import Daemon, RUNFILES, TMP
+
 TABLE = os.path.join(RUNFILES, "ctl", "api", "testdata", "conformance.json")
-TMP = os.environ.get("TEST_TMPDIR", "/tmp")
 
 
 def substitute(value, saved):
@@ -84,34 +79,20 @@ class ApiConformanceTest(unittest.TestCase):
 
     def test_table(self):
         home = os.path.join(TMP, "home")
-        proc = subprocess.Popen(
-            [ALMANACD, "--home", home, "--api-listen", "127.0.0.1:0",
-             "--zt-listen", "127.0.0.1:0"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        daemon = Daemon(home)
         try:
-            port = None
-            for line in proc.stdout:  # blocks until the daemon says where it listens
-                m = re.search(r"admin API listening on http://127\.0\.0\.1:(\d+)", line)
-                if m:
-                    port = int(m.group(1))
-                    break
-            self.assertIsNotNone(port, "almanacd did not start")
-            with open(os.path.join(home, "authtoken.secret")) as f:
-                token = f.read().strip()
             with open(os.path.join(home, "identity.public")) as f:
                 controller = f.read().strip()[:10]
-            self.run_table(port, token, controller)
+            self.run_table(daemon, controller)
         finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.stdout.read()
-            proc.stdout.close()
-            self.assertEqual(proc.wait(timeout=60), 0)
+            self.assertEqual(daemon.stop(), 0)
 
-    def run_table(self, port, token, controller):
+    def run_table(self, daemon, controller):
         with open(TABLE) as f:
             steps = json.load(f)["steps"]
         saved = {"ctl": controller}
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        token = daemon.token
+        conn = daemon.connect()
         for n, step in enumerate(steps):
             label = "step %d %r: %s %s" % (n, step["name"], step["method"], step["path"])
             path = substitute(step["path"], saved)

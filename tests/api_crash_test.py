@@ -13,72 +13,19 @@ is exact.
 """
 
 import http.client
-import json
 import os
 import random
-import re
-import signal
-import subprocess
 import threading
 import time
 import unittest
 
-WORKSPACE = os.environ.get("TEST_WORKSPACE", "almanac")
-RUNFILES = os.path.join(os.environ.get("TEST_SRCDIR", ""), WORKSPACE)
-ALMANACD = os.path.join(RUNFILES, "ctl", "almanacd")
-TMP = os.environ.get("TEST_TMPDIR", "/tmp")
+from almanacd_process import Daemon, TMP, request
+
 CONNECTIONS = 8
 KILLS = 12
 ROUND_SECONDS_MAX = 1.5  # each round runs a random 0.1..this before the kill
-
-
-class Daemon:
-    def __init__(self, home):
-        self.proc = subprocess.Popen(
-            [ALMANACD, "--home", home, "--api-listen", "127.0.0.1:0",
-             "--zt-listen", "127.0.0.1:0", "--snapshot-every", "300"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        lines = []
-        self.host = self.port = None
-        for line in self.proc.stdout:  # blocks until the daemon says where it listens
-            lines.append(line)
-            m = re.search(r"admin API listening on http://([\d.]+):(\d+)", line)
-            if m:
-                self.host, self.port = m.group(1), int(m.group(2))
-                break
-        if self.port is None:
-            self.proc.wait(timeout=30)
-            raise AssertionError("almanacd did not start:\n" + "".join(lines))
-        # Keep draining output so the daemon never blocks on a full pipe.
-        self.drain = threading.Thread(target=self.proc.stdout.read, daemon=True)
-        self.drain.start()
-        with open(os.path.join(home, "authtoken.secret")) as f:
-            self.token = f.read().strip()
-
-    def connect(self):
-        return http.client.HTTPConnection(self.host, self.port, timeout=30)
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-        self.drain.join(timeout=30)
-        self.proc.stdout.close()
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.assert_rc = self.proc.wait(timeout=60)
-        self.drain.join(timeout=30)
-        self.proc.stdout.close()
-
-
-def request(conn, token, method, path, body=None):
-    """Returns (status, parsed body). Raises OSError/HTTPException when the daemon died."""
-    data = None if body is None else json.dumps(body)
-    conn.request(method, path, body=data, headers={"X-ZT1-Auth": token,
-                                                   "Content-Type": "application/json"})
-    resp = conn.getresponse()
-    raw = resp.read()
-    return resp.status, json.loads(raw) if raw else None
+# Snapshots every 300 records, so restarts also load a snapshot plus a tail.
+DAEMON_FLAGS = ("--snapshot-every", "300")
 
 
 class Ledger:
@@ -205,7 +152,7 @@ class ApiCrashTest(unittest.TestCase):
         ledger = Ledger()
         counter = {"next": 0, "net_owner": {}}
         started = time.monotonic()
-        daemon = Daemon(home)
+        daemon = Daemon(home, *DAEMON_FLAGS)
         with open(os.path.join(home, "identity.public")) as f:
             controller = f.read().strip()[:10]
         for kill in range(KILLS):
@@ -219,10 +166,9 @@ class ApiCrashTest(unittest.TestCase):
                 w.join(timeout=60)
                 self.assertFalse(w.is_alive(), "a worker did not notice the kill")
             self.assertEqual(ledger.errors, [])
-            daemon = Daemon(home)
+            daemon = Daemon(home, *DAEMON_FLAGS)
             self.verify(daemon, ledger)
-        daemon.stop()
-        self.assertEqual(daemon.assert_rc, 0)
+        self.assertEqual(daemon.stop(), 0)
         print("api_crash_test: %d kills, %d acknowledged changes (%d networks, %d members) "
               "all present after restart, %.1f s"
               % (KILLS, ledger.acks, len(ledger.networks), len(ledger.members),

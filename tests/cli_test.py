@@ -12,17 +12,13 @@ serves it with a second daemon.
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import unittest
 import urllib.request
 
-WORKSPACE = os.environ.get("TEST_WORKSPACE", "almanac")
-RUNFILES = os.path.join(os.environ.get("TEST_SRCDIR", ""), WORKSPACE)
-ALMANAC = os.path.join(RUNFILES, "tools", "almanac")
-ALMANACD = os.path.join(RUNFILES, "ctl", "almanacd")
-TMP = os.environ.get("TEST_TMPDIR", "/tmp")
+from almanacd_process import ALMANAC, Daemon, TMP
+
 LAB_NWID = "949cb95e9d7ceef9"
 LAB_MEMBER = "73d8c8d12f"
 
@@ -35,35 +31,18 @@ def vectors_dir():
     return path
 
 
-class Daemon:
-    """An almanacd with both its API (TCP) and ZeroTier (UDP) ports at 0; stopped with
-    SIGTERM."""
-
-    def __init__(self, home):
-        self.home = home
-        self.proc = subprocess.Popen(
-            [ALMANACD, "--home", home, "--api_listen", "127.0.0.1:0",
-             "--zt_listen", "127.0.0.1:0", "--snapshot_every", "0"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines = []
-        self.url = None
-        for line in self.proc.stdout:  # blocks until the daemon says where it listens
-            self.lines.append(line)
-            m = re.search(r"admin API listening on http://(\S+)", line)
-            if m:
-                self.url = m.group(1)
-                break
-        if self.url is None:
-            self.proc.wait(timeout=30)
-            raise AssertionError("almanacd did not start:\n" + "".join(self.lines))
-        with open(os.path.join(home, "api.address")) as f:
-            assert f.read().strip() == self.url, "api.address differs from the printed address"
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.stdout.read()
-        self.proc.stdout.close()
-        self.proc.wait(timeout=60)
+def start_daemon(home):
+    """An almanacd on `home`, after checking that the api.address it wrote for the CLI is
+    the address it printed. Its flags keep Abseil's own spelling (underscores)."""
+    daemon = Daemon(home, "--api_listen", "127.0.0.1:0", "--zt_listen", "127.0.0.1:0",
+                    "--snapshot_every", "0")
+    with open(os.path.join(home, "api.address")) as f:
+        written = f.read().strip()
+    if written != daemon.url:
+        daemon.stop()
+        raise AssertionError("api.address %r differs from the printed address %r"
+                             % (written, daemon.url))
+    return daemon
 
 
 def almanac(*args):
@@ -75,7 +54,7 @@ class CliTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.home = os.path.join(TMP, "home")
-        cls.daemon = Daemon(cls.home)
+        cls.daemon = start_daemon(cls.home)
         with open(os.path.join(cls.home, "identity.public")) as f:
             cls.controller = f.read().strip()[:10]
 
@@ -265,7 +244,7 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("imported 1 networks and 1 members into %s" % home, r.stdout)
 
-        daemon = Daemon(home)
+        daemon = start_daemon(home)
         try:
             r = almanac("status", "--home", home)
             self.assertIn("  address     949cb95e9d\n", r.stdout)

@@ -13,61 +13,20 @@ lines and half a line is appended, the two states a kill can leave. Also checks 
 filter against the same journal.
 """
 
-import http.client
 import json
 import os
 import random
-import re
 import signal
 import subprocess
 import threading
 import time
 import unittest
 
-WORKSPACE = os.environ.get("TEST_WORKSPACE", "almanac")
-RUNFILES = os.path.join(os.environ.get("TEST_SRCDIR", ""), WORKSPACE)
-ALMANAC = os.path.join(RUNFILES, "tools", "almanac")
-ALMANACD = os.path.join(RUNFILES, "ctl", "almanacd")
-TMP = os.environ.get("TEST_TMPDIR", "/tmp")
+from almanacd_process import ALMANAC, Daemon, TMP, request
+
 KILLS = 8
 WRITERS = 2
-
-
-class Daemon:
-    def __init__(self, home):
-        self.home = home
-        self.proc = subprocess.Popen(
-            [ALMANACD, "--home", home, "--api-listen", "127.0.0.1:0",
-             "--zt-listen", "127.0.0.1:0", "--snapshot-every", "0"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        lines = []
-        self.host = self.port = None
-        for line in self.proc.stdout:  # blocks until the daemon says where it listens
-            lines.append(line)
-            m = re.search(r"admin API listening on http://([\d.]+):(\d+)", line)
-            if m:
-                self.host, self.port = m.group(1), int(m.group(2))
-                break
-        if self.port is None:
-            self.proc.wait(timeout=30)
-            raise AssertionError("almanacd did not start:\n" + "".join(lines))
-        self.drain = threading.Thread(target=self.proc.stdout.read, daemon=True)
-        self.drain.start()
-        with open(os.path.join(home, "authtoken.secret")) as f:
-            self.token = f.read().strip()
-
-    def request(self, conn, method, path, body=None):
-        conn.request(method, path, body=None if body is None else json.dumps(body),
-                     headers={"X-ZT1-Auth": self.token, "Content-Type": "application/json"})
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=60)
-        self.drain.join(timeout=30)
-        self.proc.stdout.close()
-        return rc
+DAEMON_FLAGS = ("--snapshot-every", "0")
 
 
 class Writer(threading.Thread):
@@ -80,19 +39,20 @@ class Writer(threading.Thread):
         self.writes = 0
 
     def run(self):
-        conn = http.client.HTTPConnection(self.d.host, self.d.port, timeout=30)
+        conn = self.d.connect()
         try:
             nwid = None
             n = 0
             while not self.stop_event.is_set():
                 if nwid is None or n % 40 == 0:
-                    status, body = self.d.request(conn, "POST", "/controller/network",
-                                                  {"name": "w%d-%d" % (self.index, n)})
+                    status, body = request(conn, self.d.token, "POST", "/controller/network",
+                                           {"name": "w%d-%d" % (self.index, n)})
                     assert status == 200, (status, body)
-                    nwid = json.loads(body)["id"]
+                    nwid = body["id"]
                 address = "%010x" % (0x1000000000 + self.index * 1000000 + n)
-                status, body = self.d.request(
-                    conn, "POST", "/controller/network/%s/member/%s" % (nwid, address),
+                status, body = request(
+                    conn, self.d.token, "POST",
+                    "/controller/network/%s/member/%s" % (nwid, address),
                     {"authorized": n % 2 == 0, "name": "m%d" % n})
                 assert status == 200, (status, body)
                 n += 1
@@ -120,7 +80,7 @@ class EventsTailTest(unittest.TestCase):
     def setUp(self):
         self.home = os.path.join(TMP, "events-home")
         os.makedirs(self.home, exist_ok=True)
-        self.daemon = Daemon(self.home)
+        self.daemon = Daemon(self.home, *DAEMON_FLAGS)
 
     def tearDown(self):
         self.assertEqual(self.daemon.stop(), 0)
@@ -131,18 +91,17 @@ class EventsTailTest(unittest.TestCase):
                                 stderr=subprocess.PIPE, text=True)
 
     def last_seq(self):
-        conn = http.client.HTTPConnection(self.daemon.host, self.daemon.port, timeout=30)
-        status, body = self.daemon.request(conn, "GET", "/status")
-        conn.close()
+        status, body = self.daemon.request("GET", "/status")
         self.assertEqual(status, 200)
-        return json.loads(body)["lastSeq"]
+        return body["lastSeq"]
 
     def all_events(self):
         """Every record as GET /events renders it, page by page."""
-        conn = http.client.HTTPConnection(self.daemon.host, self.daemon.port, timeout=30)
+        conn = self.daemon.connect()
         lines, after = [], 0
         while True:
-            status, body = self.daemon.request(conn, "GET", "/events?after=%d" % after)
+            status, body = self.daemon.request("GET", "/events?after=%d" % after, conn=conn,
+                                               raw=True)
             self.assertEqual(status, 200, body)
             page = [l for l in body.decode().split("\n") if l]
             beat = json.loads(page[-1])

@@ -14,7 +14,6 @@ $ALMANAC_ZEROTIER_ONE; without them it is skipped. Polls are bounded in count an
 
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -22,10 +21,9 @@ import sys
 import time
 import unittest
 
-WORKSPACE = os.environ.get("TEST_WORKSPACE", "almanac")
-RUNFILES = os.path.join(os.environ.get("TEST_SRCDIR", ""), WORKSPACE)
-ALMANACD = os.path.join(RUNFILES, "ctl", "almanacd")
-TMP = os.environ.get("TEST_TMPDIR", "/tmp")
+from almanacd_process import Daemon, TMP
+
+STOP_TIMEOUT_S = 20
 ZEROTIER_ONE = os.environ.get("ALMANAC_ZEROTIER_ONE", "")
 MEMBER = "73d8c8d12f"
 
@@ -54,6 +52,7 @@ class RealNodeTest(unittest.TestCase):
     def setUp(self):
         self.ns = "almanac-%d" % os.getpid()
         self.procs = []
+        self.almanacd = None
         self.root = os.path.join(TMP, "lab")
         shutil.rmtree(self.root, ignore_errors=True)
         self.run_ok(["ip", "netns", "add", self.ns])
@@ -84,34 +83,33 @@ class RealNodeTest(unittest.TestCase):
         # wins the race): it must keep HELLOing the root every few seconds until the root
         # answers, or the member could not reach it for a minute.
         controller = self.lab["nodes"]["C"]
-        almanacd = self.start(
-            ["ip", "netns", "exec", self.ns, ALMANACD, "--home", homes["C"],
-             "--zt-listen", "%s:%d" % (controller["ip"], controller["port"]),
-             "--api-listen", "127.0.0.1:0", "--snapshot-every", "0"])
-        self.api = None
-        for line in almanacd.stdout:  # blocks until the daemon says where it listens
-            m = re.search(r"admin API listening on http://(\S+)", line)
-            if m:
-                self.api = m.group(1)
-                break
-        self.assertIsNotNone(self.api, "almanacd did not start")
+        # Its API is on the namespace's loopback: the test reaches it with curl in there.
+        self.almanacd = Daemon(
+            homes["C"], "--zt-listen", "%s:%d" % (controller["ip"], controller["port"]),
+            "--api-listen", "127.0.0.1:0", "--snapshot-every", "0",
+            argv_prefix=["ip", "netns", "exec", self.ns])
+        self.api = self.almanacd.url
+        self.token = self.almanacd.token
         for key in ("R", "M"):
             port = str(self.lab["nodes"][key]["port"])
             self.start(["ip", "netns", "exec", self.ns, ZEROTIER_ONE, "-U", "-p" + port,
                         homes[key]])
             self.wait_for_file(os.path.join(homes[key], "zerotier-one.port"), 30)
-        with open(os.path.join(homes["C"], "authtoken.secret")) as f:
-            self.token = f.read().strip()
         cli = os.path.join(self.root, "zerotier-cli")
         os.symlink(ZEROTIER_ONE, cli)  # zerotier-one acts as the CLI under this name
         self.cli = [cli, "-D" + homes["M"], "-p%d" % self.lab["nodes"]["M"]["port"]]
 
     def teardown_namespace(self):
+        if self.almanacd is not None:
+            try:
+                self.almanacd.stop(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.almanacd.kill()
         for p in self.procs:
             p.send_signal(signal.SIGTERM)
         for p in self.procs:
             try:
-                p.wait(timeout=20)
+                p.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()

@@ -15,19 +15,22 @@ import subprocess
 import threading
 import unittest
 
-from replication_util import (ALMANACD, Daemon, TMP, request, standby_home, wait_caught_up,
+from almanacd_process import (ALMANACD, Daemon, TMP, request, standby_home, wait_caught_up,
                               wait_for)
 
 CHANGES = 10000
 CONNECTIONS = 8
+# No timed seals: a seal is a journal record, and the test compares lastSeq across daemons
+# and over time.
+NO_SEAL_TIMER = ("--seal-every-seconds", "0")
 
 
 class StandbyTest(unittest.TestCase):
 
     def test_standby_is_an_exact_read_only_copy(self):
         primary_home = os.path.join(TMP, "primary")
-        primary = Daemon(primary_home, "--replication-listen", "127.0.0.1:0")
-        standby = Daemon(standby_home(primary_home, "standby"),
+        primary = Daemon(primary_home, *NO_SEAL_TIMER, "--replication-listen", "127.0.0.1:0")
+        standby = Daemon(standby_home(primary_home, "standby"), *NO_SEAL_TIMER,
                          "--standby-of", primary.replication)
         try:
             self.run_changes_and_compare(primary, standby)
@@ -123,7 +126,7 @@ class StandbyTest(unittest.TestCase):
 
         # A controller of its own (another identity), then told to follow the primary.
         other_home = os.path.join(TMP, "other")
-        other = Daemon(other_home)
+        other = Daemon(other_home, *NO_SEAL_TIMER)
         self.assertEqual(other.status()["lastSeq"], 1)
         other.stop()
         run = subprocess.run([ALMANACD, "--home", other_home, "--api-listen", "127.0.0.1:0",
@@ -135,7 +138,7 @@ class StandbyTest(unittest.TestCase):
         wait_for(lambda: primary.output().count("refused a connection") >= 2, 10,
                  "the primary to log both refusals")
         self.assertIn("does not hold this controller's identity", primary.output())
-        other = Daemon(other_home)
+        other = Daemon(other_home, *NO_SEAL_TIMER)
         self.assertEqual(other.status()["lastSeq"], 1)  # nothing appended
         other.stop()
         self.assertEqual(primary.status()["lastSeq"], before)
