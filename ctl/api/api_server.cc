@@ -1,18 +1,7 @@
 #include "ctl/api/api_server.h"
 
-#include <dirent.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <chrono>
-#include <condition_variable>
-#include <cstdlib>
-#include <deque>
-#include <mutex>
 #include <utility>
-#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -20,106 +9,13 @@
 #include "base/check.h"
 #include "ctl/api/api_routes.h"
 #include "ctl/api/events_http.h"
+#include "ctl/api/http_front_end.h"
 #include "ctl/api/json_fields.h"
 #include "httplib.h"
 #include "sodium.h"
 
 namespace almanac::api {
 namespace {
-
-// A fixed pool of worker threads with a bounded queue of accepted connections. When the
-// queue is full the accept loop blocks in enqueue, so further clients wait in the
-// kernel's backlog instead of growing memory (cpp-httplib 0.11's own ThreadPool queues
-// without bound).
-class BoundedThreadPool : public httplib::TaskQueue {
- public:
-  // `accepted` counts connections; `waited` counts those the accept loop had to wait for.
-  BoundedThreadPool(size_t threads, size_t pending_max, Counter* accepted, Counter* waited)
-      : pending_max_(pending_max), accepted_(accepted), waited_(waited) {
-    ALMANAC_CHECK(threads > 0 && pending_max > 0);
-    for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
-  }
-  ~BoundedThreadPool() override = default;
-
-  void enqueue(std::function<void()> fn) override {
-    accepted_->Add();
-    std::unique_lock<std::mutex> lock(mu_);
-    if (jobs_.size() >= pending_max_) waited_->Add();
-    space_.wait(lock, [this] { return jobs_.size() < pending_max_; });
-    jobs_.push_back(std::move(fn));
-    work_.notify_one();
-  }
-
-  void shutdown() override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      shutdown_ = true;
-    }
-    work_.notify_all();
-    for (std::thread& t : workers_) t.join();
-  }
-
- private:
-  void Work() {
-    while (true) {
-      std::function<void()> fn;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        work_.wait(lock, [this] { return shutdown_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;  // shutting down and drained
-        fn = std::move(jobs_.front());
-        jobs_.pop_front();
-        space_.notify_one();
-      }
-      fn();
-    }
-  }
-
-  const size_t pending_max_;
-  Counter* const accepted_;
-  Counter* const waited_;
-  std::mutex mu_;
-  std::condition_variable work_;
-  std::condition_variable space_;
-  std::deque<std::function<void()>> jobs_;
-  bool shutdown_ = false;
-  std::vector<std::thread> workers_;
-};
-
-// Stops reading the connection `req` came on (found among this process's sockets by its
-// local port and the request's peer address): cpp-httplib then ends the connection after
-// the answer instead of reading the rest of a refused body as the next request. Scans
-// /proc/self/fd, so it is only for the rare refusal path. The socket cannot be closed
-// meanwhile: its worker is the caller.
-void StopReadingConnection(const httplib::Request& req, int local_port) {
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return;
-  while (const dirent* entry = readdir(dir)) {
-    char* end = nullptr;
-    const long fd = std::strtol(entry->d_name, &end, 10);
-    if (end == entry->d_name || *end != '\0') continue;
-    const int sock = static_cast<int>(fd);
-    sockaddr_storage local{}, peer{};
-    socklen_t local_len = sizeof(local), peer_len = sizeof(peer);
-    if (getsockname(sock, reinterpret_cast<sockaddr*>(&local), &local_len) != 0 ||
-        getpeername(sock, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) {
-      continue;
-    }
-    char local_port_text[NI_MAXSERV], host[NI_MAXHOST], port[NI_MAXSERV];
-    if (getnameinfo(reinterpret_cast<sockaddr*>(&local), local_len, nullptr, 0,
-                    local_port_text, sizeof(local_port_text), NI_NUMERICSERV) != 0 ||
-        getnameinfo(reinterpret_cast<sockaddr*>(&peer), peer_len, host, sizeof(host), port,
-                    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-      continue;
-    }
-    if (std::to_string(local_port) == local_port_text && req.remote_addr == host &&
-        std::to_string(req.remote_port) == port) {
-      shutdown(sock, SHUT_RD);
-      break;
-    }
-  }
-  closedir(dir);
-}
 
 // The token a request presents: X-ZT1-Auth, then "Authorization: Bearer", then ?auth=.
 std::string PresentedToken(const httplib::Request& req) {
@@ -201,36 +97,26 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
   RegisterMetrics(api->metrics_, sequencer, telemetry);
   RegisterEventMetrics(api->EventContext());
 
-  api->server_ = std::make_unique<httplib::Server>();
-  httplib::Server& s = *api->server_;
-  const size_t threads = options.worker_threads > 0 ? options.worker_threads : 1;
-  Counter* accepted = api->metrics_->GetCounter("almanac_http_connections_total",
-                                                 "Admin API connections accepted.");
-  Counter* waited = api->metrics_->GetCounter(
-      "almanac_http_connections_waited_total",
-      "Admin API connections the accept loop held back while kPendingConnectionsMax waited "
-      "for a worker.");
+  HttpFrontEndOptions front;
+  front.host = options.listen_host;
+  front.port = options.listen_port;
+  front.worker_threads = options.worker_threads > 0 ? options.worker_threads : 1;
+  front.lobby_connections_max = options.lobby_connections_max;
+  front.head_deadline = options.head_deadline;
+  front.idle_accept_defer_seconds = options.idle_accept_defer_seconds;
+  absl::StatusOr<std::unique_ptr<HttpFrontEnd>> bound =
+      HttpFrontEnd::Bind(front, api->metrics_);
+  if (!bound.ok()) return bound.status();
+  api->front_ = std::move(*bound);
+  api->port_ = api->front_->port();
   api->metrics_->GetCounter("almanac_http_slow_bodies_total",
                             "Admin API request bodies refused (408) for arriving too slowly.");
-  s.new_task_queue = [threads, accepted, waited] {
-    return new BoundedThreadPool(threads, kPendingConnectionsMax, accepted, waited);
-  };
-  // Connections that send nothing stay in the kernel for a while (limits.h); the listening
-  // socket is kept to widen cpp-httplib's backlog once it listens.
-  auto listen_fd = std::make_shared<int>(-1);
-  s.set_socket_options([listen_fd](int sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    int defer = kIdleAcceptDeferSeconds;
-    setsockopt(sock, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer));
-    *listen_fd = sock;
-  });
-  s.set_tcp_nodelay(true);
-  s.set_payload_max_length(options.body_bytes_max);
+  // Connections, timeouts and keep-alive are the front end's (http_front_end.h); these two
+  // only shape the Keep-Alive header cpp-httplib writes.
+  httplib::Server& s = api->front_->server();
   s.set_keep_alive_max_count(kKeepAliveRequestsMax);
   s.set_keep_alive_timeout(kKeepAliveTimeoutSeconds);
-  s.set_read_timeout(kReadTimeoutSeconds, 0);
-  s.set_write_timeout(kWriteTimeoutSeconds, 0);
+  s.set_payload_max_length(options.body_bytes_max);
   ApiServer* self = api.get();
   const auto handler = [self](const httplib::Request& req, httplib::Response& res) {
     self->Handle(req, res);
@@ -266,31 +152,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
         res.set_content(R"({"error":"internal error"})", "application/json");
       });
 
-  const std::string where = absl::StrCat(options.listen_host, ":", options.listen_port);
-  if (options.listen_port == 0) {
-    api->port_ = s.bind_to_any_port(options.listen_host);
-    if (api->port_ <= 0) return absl::UnavailableError("cannot listen on " + where);
-  } else {
-    if (!s.bind_to_port(options.listen_host, options.listen_port)) {
-      return absl::UnavailableError("cannot listen on " + where);
-    }
-    api->port_ = options.listen_port;
-  }
-  // listen() again on a listening socket only changes its backlog (see kListenBacklog).
-  if (*listen_fd >= 0 && listen(*listen_fd, kListenBacklog) != 0) {
-    return absl::UnavailableError("cannot widen the listen backlog on " + where);
-  }
-  api->listen_thread_ = std::thread([self] {
-    if (!self->server_->listen_after_bind()) {
-      // Only reached when the accept loop could not start; Stop still joins cleanly.
-    }
-    self->listen_returned_.store(true);
-  });
-  // cpp-httplib's stop() does nothing before the accept loop runs: wait for it to start
-  // so that an immediate Stop cannot leave the loop running forever.
-  while (!s.is_running() && !api->listen_returned_.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  if (absl::Status served = api->front_->Serve(); !served.ok()) return served;
   return api;
 }
 
@@ -299,10 +161,9 @@ EventStreamContext ApiServer::EventContext() {
 }
 
 void ApiServer::Stop() {
-  if (!listen_thread_.joinable()) return;
+  if (front_ == nullptr) return;
   stopping_.store(true);
-  server_->stop();
-  listen_thread_.join();
+  front_->Stop();
 }
 
 ApiServer::~ApiServer() { Stop(); }
@@ -334,7 +195,7 @@ void ApiServer::HandleWithBody(const httplib::Request& req, httplib::Response& r
   if (!too_slow && !too_large) return;
   // Refused here: the rest of the body is not read, the connection ends after the answer
   // (a client still sending may see a reset instead of it).
-  StopReadingConnection(req, port_);
+  HttpFrontEnd::CloseAfterAnswer();
   res.set_header("Connection", "close");
   if (too_slow) metrics_->GetCounter("almanac_http_slow_bodies_total", "")->Add();
   res.status = too_slow ? 408 : 413;

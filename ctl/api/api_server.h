@@ -1,5 +1,6 @@
 // The admin HTTP API: ZeroTier's controller JSON API (shared/docs/zerotier-protocol.md §6)
-// plus Almanac's /status and /metrics, served by cpp-httplib on its own threads.
+// plus Almanac's /status and /metrics, parsed and answered by cpp-httplib on a fixed pool
+// of worker threads.
 //
 // Endpoints (every one needs the token, as X-ZT1-Auth, "Authorization: Bearer <t>" or
 // ?auth=<t>; anything else gets 401 {}):
@@ -28,6 +29,9 @@
 // {"error": "<field>: <problem>"}; unknown paths 404, wrong methods 405, bodies over
 // body_bytes_max 413. DELETE answers with the deleted object.
 //
+// Connections are accepted and held by a lobby until a whole request head has arrived
+// (ctl/api/http_front_end.h), so idle, slow and kept-alive connections hold no thread.
+//
 // Thread safety: Start, port and Stop may be called from any thread; requests are served
 // concurrently on up to worker_threads threads.
 #ifndef ALMANAC_CTL_API_API_SERVER_H_
@@ -41,6 +45,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "ctl/api/limits.h"
 #include "ctl/api/metrics.h"
 #include "ctl/sequencer.h"
@@ -57,6 +62,7 @@ struct Response;
 namespace almanac::api {
 
 struct EventStreamContext;  // ctl/api/events_http.h
+class HttpFrontEnd;         // ctl/api/http_front_end.h
 
 // Almanac's ZeroTier compatibility version, reported by /status as ZeroTier's "version".
 inline constexpr int kCompatVersionMajor = 1;
@@ -86,6 +92,12 @@ struct ApiServerOptions {
   size_t worker_threads = kWorkerThreads;
   size_t body_bytes_max = kBodyBytesMax;
   int body_grace_seconds = kBodyGraceSeconds;  // see limits.h (tests shorten it)
+  // The accept lobby (limits.h; tests lower or shorten them). lobby_connections_max is
+  // further capped to a share of RLIMIT_NOFILE; idle_accept_defer_seconds 0 turns
+  // TCP_DEFER_ACCEPT off, so idle sockets reach the lobby at once.
+  size_t lobby_connections_max = kLobbyConnectionsMax;
+  absl::Duration head_deadline = absl::Seconds(kHeadDeadlineSeconds);
+  int idle_accept_defer_seconds = kIdleAcceptDeferSeconds;
   std::string role = "primary";  // /status "role"
   // Replication (ctl/replication/node.h): fields merged into GET /status over the ones
   // above (role, chainHash, replication lag); empty: none. Called on a request thread.
@@ -129,9 +141,7 @@ class ApiServer {
   ctl::Telemetry* const telemetry_;
   std::unique_ptr<MetricsRegistry> own_metrics_;
   MetricsRegistry* metrics_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread listen_thread_;
-  std::atomic<bool> listen_returned_{false};
+  std::unique_ptr<HttpFrontEnd> front_;
   // GET /events: set by Stop so long polls and follow streams end; streams running now.
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> event_streams_{0};

@@ -35,37 +35,75 @@ inline constexpr uint32_t kMtuMin = 1280;
 inline constexpr uint32_t kMtuMax = 10000;
 inline constexpr uint32_t kMulticastLimitMax = 0xffffffffu;
 
-// Worker threads serving HTTP connections. With keep-alive a connection holds its
-// thread until it goes idle for kKeepAliveTimeoutSeconds, so this is also the number of
-// connections served at once; the accept loop waits (back-pressure through the kernel
-// backlog) while kPendingConnectionsMax more wait for a thread.
+// Worker threads serving HTTP requests. A connection takes a worker only once a whole
+// request head has arrived (the lobby below) and gives it back after the answer, so this
+// is the number of requests served at once, not of connections open.
 inline constexpr size_t kWorkerThreads = 16;
-inline constexpr size_t kPendingConnectionsMax = 256;
 
-// Floods of idle and slow connections (cpp-httplib serves a connection on one worker
-// thread from accept to close, so a connection that sends nothing or trickles holds one):
-// - A connection that has sent nothing is not accepted for about kIdleAcceptDeferSeconds
-//   (TCP_DEFER_ACCEPT): idle sockets wait in the kernel, not on a worker. Linux hands them
-//   over after that anyway; each then holds a worker for at most kKeepAliveTimeoutSeconds.
-// - A request body must keep up kBodyBytesPerSecondMin after a kBodyGraceSeconds start
-//   (4 MiB may take 74 s): a slow-loris body, a byte now and then within the read timeout,
-//   would otherwise hold a worker for days. Too slow: 408, the connection is closed, and
-//   almanac_http_slow_bodies_total counts it.
-// Connections accepted and times the accept loop waited for room among the
-// kPendingConnectionsMax are counted (almanac_http_connections_total,
-// almanac_http_connections_waited_total).
+// The lobby (ctl/api/http_lobby.h): one thread with epoll accepts every connection and
+// holds it, at the cost of a descriptor and about a hundred bytes (the kernel's socket
+// buffers aside), until a whole request head ("\r\n\r\n") has arrived; only then does a
+// worker read it. Kept-alive connections come back between requests. So idle, half-sent
+// and kept-alive connections never hold a worker, and 10,000 of them cost descriptors,
+// not threads.
+// - Connections held at once, waiting for a head or for a worker. Past it the one that
+//   entered the lobby longest ago and is still waiting for its head is closed
+//   (almanac_http_lobby_evicted_total): a real client sends its head right after
+//   connecting (with TCP_DEFER_ACCEPT it is already there when accepted), so under a
+//   flood the idle sockets are the oldest. With none to evict (every one has a whole
+//   head and waits for a worker) the new one is closed at once
+//   (almanac_http_lobby_refused_total), as it is when the process has no descriptor left.
+inline constexpr size_t kLobbyConnectionsMax = 4096;
+// ...but never more than this share of RLIMIT_NOFILE (read at start): the journal's
+// RocksDB files, the UDP socket and the workers' connections need the rest.
+inline constexpr size_t kLobbyDescriptorsPercentMax = 50;
+// Bytes of a request head (request line and headers, up to the blank line). A head
+// this long without its end gets 431 and the connection is closed
+// (almanac_http_headers_too_large_total). The lobby looks at it with MSG_PEEK, so it
+// stays in the kernel's socket buffer: the lobby holds no bytes of its own per connection,
+// whatever clients send. cpp-httplib separately refuses a header line over 8 KiB (400).
+inline constexpr size_t kHeadBytesMax = size_t{16} << 10;
+// A new connection must deliver its whole head within this; otherwise it is closed without
+// an answer (almanac_http_header_timeouts_total). Bounds slow-loris heads (a byte now and
+// then) as well as sockets that send nothing. A head is one or two TCP segments, so 10 s
+// is generous even over a bad link.
+inline constexpr int kHeadDeadlineSeconds = 10;
+// A connection that sends nothing is not accepted for about kIdleAcceptDeferSeconds
+// (TCP_DEFER_ACCEPT): idle sockets wait in the kernel and never reach the lobby; Linux
+// hands them over after that anyway, and the lobby's deadline then applies.
 inline constexpr int kIdleAcceptDeferSeconds = 10;
-// Connections the kernel holds for the accept loop, deferred idle ones included
-// (cpp-httplib 0.11 listens with a backlog of 5, so a few idle sockets would keep every
-// new client out). The kernel caps it at net.core.somaxconn.
+// Connections the kernel holds for the lobby, deferred idle ones included (cpp-httplib's
+// default backlog is 5). The kernel caps it at net.core.somaxconn.
 inline constexpr int kListenBacklog = 4096;
+// After an answer, a worker waits this long for the next request on the same connection
+// before giving it back to the lobby, unless another request head already waits for a
+// worker. Going through the lobby costs two thread hand-offs: on a loaded 2-core machine
+// a small keep-alive GET took 160 us that way against 50 us in cpp-httplib's own loop,
+// and 70 us with this linger. A client that sends back to back on this host answers well
+// within it; one across a network, for which the hand-offs are small beside the round
+// trip, mostly misses it. A worker is held for at most this long per request answered.
+inline constexpr int kWorkerLingerMicros = 500;
+// Accepts per lobby wake-up before it looks at the connections it holds again, so an
+// accept flood cannot keep it from handing heads to the workers.
+inline constexpr size_t kLobbyAcceptsPerWakeMax = 256;
+// A request body must keep up kBodyBytesPerSecondMin after a kBodyGraceSeconds start
+// (4 MiB may take 74 s): a slow-loris body, a byte now and then within the read timeout,
+// would otherwise hold a worker for days. Too slow: 408, the connection is closed, and
+// almanac_http_slow_bodies_total counts it.
 inline constexpr int kBodyGraceSeconds = 10;
 inline constexpr size_t kBodyBytesPerSecondMin = size_t{64} << 10;
+static_assert(kHeadBytesMax <= (size_t{64} << 10),
+              "a head fits a default socket receive buffer, so MSG_PEEK can see all of it");
 
 // Requests per keep-alive connection before the server closes it (large: scripts that
 // reuse one connection must not stall on a reconnect every few requests).
 inline constexpr size_t kKeepAliveRequestsMax = 100000;
+// How long a kept-alive connection may wait in the lobby for its next request before it
+// is closed (almanac_http_keep_alive_timeouts_total). It holds no worker meanwhile, only
+// a descriptor and a lobby slot.
 inline constexpr int kKeepAliveTimeoutSeconds = 5;
+// Longest wait for each read of a request body and each write of an answer on a worker
+// (a body's overall pace is bounded by kBodyBytesPerSecondMin above).
 inline constexpr int kReadTimeoutSeconds = 10;
 inline constexpr int kWriteTimeoutSeconds = 10;
 
