@@ -189,6 +189,10 @@ int main(int argc, char** argv) {
   if (!controller.ok()) return Fail("cannot open " + options.home, controller.status());
   almanac::ctl::Controller& c = **controller;
 
+  // The registry behind GET /metrics, made here so that modules started before the API
+  // (backups) register into it; it outlives them all. Rendered only by the API, which
+  // stops first.
+  almanac::api::MetricsRegistry metrics;
   // Backups run on their own thread; the API only asks it (POST /unstable/backup).
   std::unique_ptr<almanac::backup::BackupScheduler> backups;
   if (!absl::GetFlag(FLAGS_backup_dir).empty()) {
@@ -203,6 +207,7 @@ int main(int argc, char** argv) {
         max_age == absl::ZeroDuration() ? absl::InfiniteDuration() : max_age;
     backup_options.controller = c.identity().address();
     backup_options.log = options.log;
+    backup_options.metrics = &metrics;
     absl::StatusOr<std::unique_ptr<almanac::backup::BackupScheduler>> started =
         almanac::backup::BackupScheduler::Start(backup_options, c.paths(), c.journal());
     if (!started.ok()) return Fail("cannot start backups", started.status());
@@ -256,6 +261,7 @@ int main(int argc, char** argv) {
   api_options.listen_host = api_host;
   api_options.listen_port = api_port;
   api_options.auth_token = c.auth_token();
+  api_options.metrics = &metrics;
   api_options.backup_now = [&backups]() -> absl::StatusOr<nlohmann::json> {
     if (backups == nullptr) {
       return absl::FailedPreconditionError("almanacd runs without --backup-dir");

@@ -188,6 +188,15 @@ class BackupTest(unittest.TestCase):
                 break
             self.assertLess(time.time(), deadline, "no scheduled backup of the last change")
             time.sleep(0.2)
+        # /metrics: the backup counters moved with the scheduled and on-demand backups.
+        metrics = self.metrics(daemon)
+        made = int(metrics['almanac_backups_total{result="ok"}'])
+        self.assertGreaterEqual(made, 5)
+        self.assertEqual(metrics['almanac_backups_total{result="failed"}'], "0")
+        self.assertGreaterEqual(int(metrics["almanac_backup_last_seq"]), max(seqs))
+        self.assertGreater(float(metrics["almanac_backup_last_success_timestamp_seconds"]),
+                           time.time() - 120)
+        self.assertGreater(float(metrics["almanac_backup_duration_seconds"]), 0)
         self.assertEqual(daemon.stop(), 0)
         log = "".join(daemon.lines)
         self.assertIn("almanacd: backup ", log)
@@ -239,12 +248,52 @@ class BackupTest(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertFalse(os.path.exists(os.path.join(TMP, "past")))
 
-        # No daemon: create backs the stopped home up directly.
-        p = run(ALMANAC, "backup", "create", "--home", home, "--backup-dir",
-                os.path.join(TMP, "offline"), "--json")
-        offline = json.loads(p.stdout)
-        self.assertEqual(offline["lastSeq"], end["seq"])
-        self.assertEqual(offline["chainHash"], end["chainHash"])
+        # No daemon: create backs the stopped home up directly, and applies the same
+        # retention as almanacd (here: keep 2).
+        offline_dir = os.path.join(TMP, "offline")
+        made = []
+        for _ in range(3):
+            p = run(ALMANAC, "backup", "create", "--home", home, "--backup-dir", offline_dir,
+                    "--backup-keep", "2", "--json")
+            made.append(json.loads(p.stdout))
+        self.assertEqual(made[0]["lastSeq"], end["seq"])
+        self.assertEqual(made[0]["chainHash"], end["chainHash"])
+        self.assertEqual([m["pruned"] for m in made], [[], [], [made[0]["name"]]])
+        kept = json.loads(run(ALMANAC, "backup", "list", "--backup-dir", offline_dir,
+                              "--json").stdout)
+        self.assertEqual([b["name"] for b in kept], [made[1]["name"], made[2]["name"]])
+        human = run(ALMANAC, "backup", "create", "--home", home, "--backup-dir", offline_dir,
+                    "--backup-keep", "2", "--backup-max-age", "0").stdout
+        self.assertIn("almanacd not running", human)
+        self.assertIn("pruned      " + made[1]["name"] + " (keep 2, max age none)", human)
+        # A bad retention flag is a usage error, named, before anything is done.
+        p = run(ALMANAC, "backup", "create", "--home", home, "--backup-dir", offline_dir,
+                "--backup-max-age", "a week", check=False)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--backup-max-age", p.stderr)
+        p = run(ALMANAC, "backup", "create", "--home", home, "--backup-dir", offline_dir,
+                "--backup-keep", "0", check=False)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--backup-keep", p.stderr)
+        self.assertEqual(len(json.loads(run(ALMANAC, "backup", "list", "--backup-dir",
+                                            offline_dir, "--json").stdout)), 2)
+
+    def metrics(self, daemon):
+        """GET /metrics as {series: value text}."""
+        conn = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=30)
+        try:
+            conn.request("GET", "/metrics", headers={"X-ZT1-Auth": daemon.token})
+            resp = conn.getresponse()
+            text = resp.read().decode()
+            self.assertEqual(resp.status, 200, text)
+        finally:
+            conn.close()
+        out = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                series, _, value = line.rpartition(" ")
+                out[series] = value
+        return out
 
     def check_serves(self, target, seq, original_home, change_after=False):
         run(REPLAY, "--home", target, "verify")

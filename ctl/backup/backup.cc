@@ -528,6 +528,26 @@ absl::StatusOr<std::vector<std::string>> PruneBackups(const std::string& backup_
   return deleted;
 }
 
+absl::StatusOr<BackupMade> BackupAndPrune(const ctl::HomePaths& home,
+                                          const journal::Journal& journal,
+                                          const std::string& backup_dir,
+                                          const Retention& retention, absl::Time now) {
+  absl::StatusOr<BackupInfo> made = CreateBackup(home, journal, backup_dir, now);
+  if (!made.ok()) return made.status();
+  BackupMade out;
+  out.backup = *std::move(made);
+  // Pruned by the manifest's controller (the home's identity): backups of other
+  // controllers sharing the directory are never touched.
+  absl::StatusOr<std::vector<std::string>> pruned =
+      PruneBackups(backup_dir, out.backup.manifest.controller, retention, now);
+  if (pruned.ok()) {
+    out.pruned = *std::move(pruned);
+  } else {
+    out.prune_status = pruned.status();
+  }
+  return out;
+}
+
 absl::StatusOr<RestoreResult> RestoreBackup(const RestoreOptions& options) {
   absl::StatusOr<std::string> text =
       ctl::ReadSmallFile(options.backup + "/" + kManifestName, kManifestBytesMax);

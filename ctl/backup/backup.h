@@ -99,6 +99,24 @@ absl::StatusOr<std::vector<std::string>> PruneBackups(const std::string& backup_
                                                       const Retention& retention,
                                                       absl::Time now);
 
+// What a backup followed by retention did (BackupAndPrune).
+struct BackupMade {
+  BackupInfo backup;
+  std::vector<std::string> pruned;  // names of the backups retention deleted
+  absl::Status prune_status;        // OK, or why pruning failed (the backup still stands)
+};
+
+// CreateBackup, then PruneBackups for the backed-up controller with `retention`: the one
+// path every backup takes (almanacd's scheduler, on demand, and `almanac backup create`
+// on a stopped home), so retention by count and age is applied however a backup was
+// made. `now` names and dates the backup and is the time ages are measured at.
+// Errors: CreateBackup's (nothing is pruned then). A failed prune is not an error of the
+// backup: it is in prune_status.
+absl::StatusOr<BackupMade> BackupAndPrune(const ctl::HomePaths& home,
+                                          const journal::Journal& journal,
+                                          const std::string& backup_dir,
+                                          const Retention& retention, absl::Time now);
+
 struct RestoreOptions {
   std::string backup;   // a backup directory (with backup.manifest)
   uint64_t to_seq = 0;  // restore records 1..to_seq; 0: everything in the backup

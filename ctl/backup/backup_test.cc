@@ -6,14 +6,17 @@
 
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "base/testing.h"
+#include "ctl/api/metrics.h"
 #include "ctl/api/network_json.h"
 #include "ctl/backup/limits.h"
 #include "ctl/backup/scheduler.h"
@@ -343,6 +346,104 @@ TEST_F(BackupTest, SchedulerBacksUpOnScheduleAndOnDemand) {
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(list->size(), 3u);
   EXPECT_EQ(list->back().manifest.last_seq, controller_->journal()->last_seq());
+}
+
+// One code path for retention: BackupAndPrune (what the scheduler and the offline
+// `almanac backup create` both call) deletes this controller's backups beyond the count
+// and the age, never the newest, and reports what it deleted.
+TEST_F(BackupTest, BackupAndPruneAppliesRetentionByCountAndAge) {
+  const absl::Time t0 = absl::FromUnixSeconds(1800000000);
+  std::vector<std::string> names;
+  for (int i = 0; i < 4; ++i) {
+    CreateNetwork(*controller_, absl::StrCat("n", i));
+    absl::StatusOr<BackupMade> made =
+        BackupAndPrune(controller_->paths(), *controller_->journal(), backups_,
+                       Retention{3, absl::InfiniteDuration()}, t0 + absl::Minutes(i));
+    ASSERT_TRUE(made.ok()) << made.status();
+    EXPECT_TRUE(made->prune_status.ok()) << made->prune_status;
+    EXPECT_EQ(made->backup.manifest.last_seq, controller_->journal()->last_seq());
+    names.push_back(made->backup.name);
+    // By count: the fourth backup deletes the first.
+    EXPECT_EQ(made->pruned, i < 3 ? std::vector<std::string>{}
+                                  : std::vector<std::string>{names[0]});
+  }
+  absl::StatusOr<std::vector<BackupInfo>> list = ListBackups(backups_, nullptr);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ(list->front().name, names[1]);
+  // By age: a day later, with a one-hour limit, only the new one is left.
+  absl::StatusOr<BackupMade> late =
+      BackupAndPrune(controller_->paths(), *controller_->journal(), backups_,
+                     Retention{10, absl::Hours(1)}, t0 + absl::Hours(24));
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_EQ(late->pruned, (std::vector<std::string>{names[1], names[2], names[3]}));
+  list = ListBackups(backups_, nullptr);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ(list->front().name, late->backup.name);
+}
+
+// The value of an unlabelled metric line, or of `name{labels}`, in rendered text.
+std::optional<double> MetricValue(const std::string& text, const std::string& series) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (!absl::StartsWith(line, series + " ")) continue;
+    double v = 0;
+    if (absl::SimpleAtod(line.substr(series.size() + 1), &v)) return v;
+  }
+  return std::nullopt;
+}
+
+// The backup metrics move with each backup the thread finishes: ok and failed counts,
+// the newest backup's seq and time, how long the last one took.
+TEST_F(BackupTest, SchedulerMetricsMoveAfterScheduledAndFailedBackups) {
+  api::MetricsRegistry metrics;
+  SchedulerOptions options;
+  options.dir = backups_;
+  options.every = absl::Milliseconds(200);
+  options.retention = Retention{3, absl::InfiniteDuration()};
+  options.controller = controller_->identity().address();
+  options.metrics = &metrics;
+  const uint64_t seq = CreateNetwork(*controller_, "scheduled");
+  const absl::Time before = absl::Now();
+  {
+    absl::StatusOr<std::unique_ptr<BackupScheduler>> s =
+        BackupScheduler::Start(options, controller_->paths(), controller_->journal());
+    ASSERT_TRUE(s.ok()) << s.status();
+    std::string text = metrics.Render();
+    // The first scheduled backup is due 200 ms after the start.
+    EXPECT_EQ(MetricValue(text, "almanac_backups_total{result=\"ok\"}"), 0.0) << text;
+    EXPECT_EQ(MetricValue(text, "almanac_backup_last_seq"), 0.0) << text;
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while ((*s)->backups_made() < 1 && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    ASSERT_GE((*s)->backups_made(), 1u);
+    text = metrics.Render();
+    EXPECT_EQ(MetricValue(text, "almanac_backups_total{result=\"ok\"}"),
+              static_cast<double>((*s)->backups_made()))
+        << text;
+    EXPECT_EQ(MetricValue(text, "almanac_backups_total{result=\"failed\"}"), 0.0) << text;
+    EXPECT_EQ(MetricValue(text, "almanac_backup_last_seq"), static_cast<double>(seq)) << text;
+    const std::optional<double> at =
+        MetricValue(text, "almanac_backup_last_success_timestamp_seconds");
+    ASSERT_TRUE(at.has_value()) << text;
+    EXPECT_GE(*at, absl::ToDoubleSeconds(before - absl::UnixEpoch()) - 1);
+    EXPECT_LE(*at, absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()) + 1);
+    const std::optional<double> took = MetricValue(text, "almanac_backup_duration_seconds");
+    ASSERT_TRUE(took.has_value()) << text;
+    EXPECT_GT(*took, 0.0);
+  }
+  // A backup directory that cannot be made (a file is in the way) fails each backup.
+  const std::string blocked = root_ + "/blocked";
+  std::ofstream(blocked) << "not a directory";
+  options.dir = blocked + "/backups";
+  options.every = absl::InfiniteDuration();
+  absl::StatusOr<std::unique_ptr<BackupScheduler>> s =
+      BackupScheduler::Start(options, controller_->paths(), controller_->journal());
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_FALSE((*s)->BackupNow().ok());
+  const std::string text = metrics.Render();
+  EXPECT_EQ(MetricValue(text, "almanac_backups_total{result=\"failed\"}"), 1.0) << text;
 }
 
 }  // namespace

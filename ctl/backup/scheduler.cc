@@ -30,6 +30,7 @@ absl::StatusOr<std::unique_ptr<BackupScheduler>> BackupScheduler::Start(
   }
   if (journal == nullptr) return absl::InvalidArgumentError("no journal");
   std::unique_ptr<BackupScheduler> s(new BackupScheduler(options, home, journal));
+  if (options.metrics != nullptr) s->RegisterMetrics(options.metrics);
   {
     absl::MutexLock lock(&s->mu_);
     s->next_due_ = absl::Now() + options.every;  // infinite + now stays infinite
@@ -37,6 +38,28 @@ absl::StatusOr<std::unique_ptr<BackupScheduler>> BackupScheduler::Start(
   BackupScheduler* raw = s.get();
   s->thread_ = std::thread([raw] { raw->Loop(); });
   return s;
+}
+
+void BackupScheduler::RegisterMetrics(api::MetricsRegistry* metrics) {
+  constexpr char kTotalHelp[] =
+      "Backups the backup thread finished (scheduled and on demand), by result.";
+  ok_counter_ = metrics->GetCounter("almanac_backups_total", kTotalHelp, {{"result", "ok"}});
+  failed_counter_ =
+      metrics->GetCounter("almanac_backups_total", kTotalHelp, {{"result", "failed"}});
+  metrics->SetCounterFunction(
+      "almanac_backups_skipped_total",
+      "Scheduled backups skipped because the journal had no new record since the last one.",
+      [this] { return static_cast<double>(backups_skipped_.load()); });
+  metrics->SetGauge("almanac_backup_last_seq",
+                    "Last journal record in the newest successful backup (0: none yet).",
+                    [this] { return static_cast<double>(last_success_seq_.load()); });
+  metrics->SetGauge("almanac_backup_last_success_timestamp_seconds",
+                    "Unix time the newest successful backup was taken (0: none yet).",
+                    [this] { return static_cast<double>(last_success_ms_.load()) / 1000.0; });
+  metrics->SetGauge("almanac_backup_duration_seconds",
+                    "How long the last backup took (checkpoint, verification, retention), "
+                    "successful or not.",
+                    [this] { return static_cast<double>(last_duration_us_.load()) / 1e6; });
 }
 
 BackupScheduler::~BackupScheduler() {
@@ -66,23 +89,30 @@ absl::StatusOr<BackupInfo> BackupScheduler::BackupNow() {
 }
 
 absl::StatusOr<BackupInfo> BackupScheduler::RunOne() {
-  absl::StatusOr<BackupInfo> made = CreateBackup(home_, *journal_, options_.dir, absl::Now());
+  const absl::Time start = absl::Now();
+  absl::StatusOr<BackupMade> made =
+      BackupAndPrune(home_, *journal_, options_.dir, options_.retention, start);
+  const absl::Duration took = absl::Now() - start;
+  last_duration_us_.store(absl::ToInt64Microseconds(took));
   if (!made.ok()) {
+    if (failed_counter_ != nullptr) failed_counter_->Add();
     backups_failed_.fetch_add(1);
     Log(absl::StrCat("backup failed: ", made.status().ToString()));
-    return made;
+    return made.status();
   }
-  backups_made_.fetch_add(1);
-  last_backup_seq_ = made->manifest.last_seq;
-  Log(absl::StrCat("backup ", made->path, " at record ", made->manifest.last_seq));
-  absl::StatusOr<std::vector<std::string>> pruned =
-      PruneBackups(options_.dir, options_.controller, options_.retention, absl::Now());
-  if (!pruned.ok()) {
-    Log(absl::StrCat("pruning backups failed: ", pruned.status().ToString()));
-  } else if (!pruned->empty()) {
-    Log(absl::StrCat("pruned backups: ", absl::StrJoin(*pruned, ", ")));
+  last_backup_seq_ = made->backup.manifest.last_seq;
+  last_success_seq_.store(made->backup.manifest.last_seq);
+  last_success_ms_.store(made->backup.manifest.created_ms);
+  if (ok_counter_ != nullptr) ok_counter_->Add();
+  backups_made_.fetch_add(1);  // last: a caller that sees it sees the metrics too
+  Log(absl::StrCat("backup ", made->backup.path, " at record ", made->backup.manifest.last_seq,
+                   " in ", absl::FormatDuration(absl::Trunc(took, absl::Milliseconds(1)))));
+  if (!made->prune_status.ok()) {
+    Log(absl::StrCat("pruning backups failed: ", made->prune_status.ToString()));
+  } else if (!made->pruned.empty()) {
+    Log(absl::StrCat("pruned backups: ", absl::StrJoin(made->pruned, ", ")));
   }
-  return made;
+  return made->backup;
 }
 
 void BackupScheduler::Loop() {

@@ -14,6 +14,9 @@
 // returns it; callers that wait at the same time share one backup (each change they saw
 // acknowledged before calling is in it).
 //
+// Every backup (scheduled or on demand) goes through BackupAndPrune (backup.h), so the
+// retention applied is the same as `almanac backup create` on a stopped home applies.
+//
 // Thread safety: BackupNow and the accessors may be called from any thread. The
 // destructor must not race with them (stop the admin API first); it finishes a backup in
 // progress, then joins the thread.
@@ -32,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "ctl/api/metrics.h"
 #include "ctl/backup/backup.h"
 #include "ctl/home.h"
 #include "journal/journal.h"
@@ -45,6 +49,12 @@ struct SchedulerOptions {
   uint64_t controller = 0;  // whose backups retention prunes (the home's address)
   // One line per backup made, pruned or failed; may be empty.
   std::function<void(const std::string&)> log;
+  // Where the backup metrics go (may be null): almanac_backups_total{result="ok"|
+  // "failed"}, almanac_backups_skipped_total, almanac_backup_last_seq,
+  // almanac_backup_last_success_timestamp_seconds, almanac_backup_duration_seconds.
+  // Must outlive the scheduler; its gauges read the scheduler, so it must not be
+  // rendered after the scheduler is destroyed.
+  api::MetricsRegistry* metrics = nullptr;
 };
 
 class BackupScheduler {
@@ -69,6 +79,7 @@ class BackupScheduler {
  private:
   BackupScheduler(SchedulerOptions options, ctl::HomePaths home,
                   const journal::Journal* journal);
+  void RegisterMetrics(api::MetricsRegistry* metrics);
   void Loop();
   void Log(const std::string& line) const;
   absl::StatusOr<BackupInfo> RunOne();
@@ -90,6 +101,12 @@ class BackupScheduler {
   std::atomic<uint64_t> backups_made_{0};
   std::atomic<uint64_t> backups_skipped_{0};
   std::atomic<uint64_t> backups_failed_{0};
+  std::atomic<uint64_t> last_success_seq_{0};
+  std::atomic<int64_t> last_success_ms_{0};
+  std::atomic<int64_t> last_duration_us_{0};
+  // Set once before the thread starts (RegisterMetrics); null without metrics.
+  api::Counter* ok_counter_ = nullptr;
+  api::Counter* failed_counter_ = nullptr;
   std::thread thread_;
 };
 

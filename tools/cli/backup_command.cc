@@ -9,8 +9,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "ctl/backup/backup.h"
+#include "ctl/backup/limits.h"
 #include "ctl/home.h"
 #include "journal/journal.h"
 #include "tools/cli/admin_session.h"
@@ -25,20 +27,27 @@ constexpr char kUsage[] =
     "secret as the home. almanacd takes them on a schedule with --backup-dir.\n"
     "\n"
     "Subcommands:\n"
-    "  create [--backup-dir DIR]                     a backup now\n"
-    "  list --backup-dir DIR                         the complete backups in DIR\n"
-    "  restore <backup> --home NEW [--to-seq N]      a new home at record N\n"
+    "  create [--backup-dir DIR]                 a backup now (through almanacd, or of a\n"
+    "                                            stopped home into DIR, with retention)\n"
+    "  list --backup-dir DIR                     the complete backups in DIR\n"
+    "  restore <backup> --home NEW [--to-seq N]  a new home at record N\n"
     "Run 'almanac backup <subcommand> --help' for details.\n";
 
 const std::map<std::string, std::string> kHelp = {
     {"create",
-     "Usage: almanac backup create [--backup-dir DIR] [--json]\n"
+     "Usage: almanac backup create [--backup-dir DIR [--backup-keep N] [--backup-max-age D]]\n"
+     "                             [--home HOME] [--json]\n"
      "Asks the running almanacd (found as below) for a backup now; it is written into the\n"
-     "daemon's own --backup-dir and described (name, last seq, chain hash). Changes\n"
-     "acknowledged before the call are in it.\n"
+     "daemon's own --backup-dir, the daemon's retention is applied, and the backup is\n"
+     "described (name, last seq, chain hash). Changes acknowledged before the call are in it.\n"
      "When no almanacd answers and --backup-dir DIR is given, the stopped home (--home)\n"
      "is backed up directly into DIR; its journal is locked meanwhile, so this refuses\n"
-     "to run beside a daemon. Retention (--backup-keep, --backup-max-age) is almanacd's.\n"},
+     "to run beside a daemon. Then the same retention as almanacd's is applied to this\n"
+     "controller's backups in DIR (the newest is always kept; other controllers' backups\n"
+     "are not touched), with almanacd's flags and defaults:\n"
+     "  --backup-keep N      keep at most N backups (default 24)\n"
+     "  --backup-max-age D   delete backups older than D, e.g. 168h, 30m (default 168h;\n"
+     "                       0: no age limit)\n"},
     {"list",
      "Usage: almanac backup list --backup-dir DIR [--json]\n"
      "The complete backups in DIR, oldest first: name, last seq, time (UTC), snapshot seq\n"
@@ -75,8 +84,35 @@ void PrintMade(const backup::BackupInfo& b, const std::string& how, AdminSession
       << "  created     " << backup::FormatTime(b.manifest.created_ms) << "\n";
 }
 
-// No daemon: back up the stopped home directly.
-absl::Status CreateOffline(AdminSession& s, const std::string& dir, std::ostream& out) {
+// --backup-keep and --backup-max-age, read as almanacd reads its flags of those names.
+absl::StatusOr<backup::Retention> RetentionFlags(AdminSession& s) {
+  backup::Retention retention;
+  retention.keep = backup::kDefaultBackupsKept;
+  retention.max_age = backup::kDefaultBackupMaxAge;
+  if (s.args().values.count("--backup-keep") > 0) {
+    uint64_t keep = 0;
+    if (!absl::SimpleAtoi(s.args().Value("--backup-keep", ""), &keep) || keep == 0 ||
+        keep > backup::kBackupsKeptMax) {
+      return UsageError("backup create", absl::StrCat("--backup-keep takes a number of "
+                                                      "backups, 1..", backup::kBackupsKeptMax));
+    }
+    retention.keep = keep;
+  }
+  if (s.args().values.count("--backup-max-age") > 0) {
+    absl::Duration age;
+    if (!absl::ParseDuration(s.args().Value("--backup-max-age", ""), &age) ||
+        age < absl::ZeroDuration()) {
+      return UsageError("backup create",
+                        "--backup-max-age takes a duration such as 168h or 30m (0: no limit)");
+    }
+    retention.max_age = age == absl::ZeroDuration() ? absl::InfiniteDuration() : age;
+  }
+  return retention;
+}
+
+// No daemon: back up the stopped home directly, with the retention almanacd applies.
+absl::Status CreateOffline(AdminSession& s, const std::string& dir,
+                           const backup::Retention& retention, std::ostream& out) {
   const ctl::HomePaths home(s.args().Value("--home", ctl::kDefaultHome));
   if (absl::StatusOr<std::string> id = ctl::ReadSmallFile(home.identity_public(), 4096);
       !id.ok()) {
@@ -91,10 +127,29 @@ absl::Status CreateOffline(AdminSession& s, const std::string& dir, std::ostream
         "no almanacd answered, and the journal of ", home.dir, " cannot be opened (is a "
         "daemon running there?): ", journal.status().message()));
   }
-  absl::StatusOr<backup::BackupInfo> made =
-      backup::CreateBackup(home, **journal, dir, absl::Now());
+  absl::StatusOr<backup::BackupMade> made =
+      backup::BackupAndPrune(home, **journal, dir, retention, absl::Now());
   if (!made.ok()) return made.status();
-  PrintMade(*made, "(almanacd not running: the home was backed up directly)", s, out);
+  if (s.json()) {
+    nlohmann::json j = backup::BackupJson(made->backup);
+    j["pruned"] = made->pruned;
+    if (!made->prune_status.ok()) j["pruneError"] = made->prune_status.ToString();
+    out << j.dump() << "\n";
+  } else {
+    PrintMade(made->backup, "(almanacd not running: the home was backed up directly)", s, out);
+    out << "  pruned      "
+        << (made->pruned.empty() ? std::string("none") : absl::StrJoin(made->pruned, ", "))
+        << " (keep " << retention.keep << ", max age "
+        << (retention.max_age == absl::InfiniteDuration()
+                ? std::string("none")
+                : absl::FormatDuration(retention.max_age))
+        << ")\n";
+  }
+  if (!made->prune_status.ok()) {
+    return absl::Status(made->prune_status.code(),
+                        absl::StrCat("the backup was made, but pruning old backups failed: ",
+                                     made->prune_status.message()));
+  }
   return absl::OkStatus();
 }
 
@@ -102,14 +157,20 @@ absl::Status Create(AdminSession& s, std::ostream& out) {
   if (s.positional().size() != 1) return UsageError("backup create", "unexpected arguments");
   absl::StatusOr<std::string> dir = BackupDir(s, /*required=*/false);
   if (!dir.ok()) return dir.status();
+  // Checked before anything is asked, so a typo is not noticed only when the daemon is down.
+  absl::StatusOr<backup::Retention> retention = RetentionFlags(s);
+  if (!retention.ok()) return retention.status();
   const absl::Status connected = s.Connect();
   absl::StatusOr<ApiReply> reply =
       connected.ok() ? s.Post("/unstable/backup", nlohmann::json::object(),
                               "this controller cannot take backups (not an almanacd?)")
                      : absl::StatusOr<ApiReply>(connected);
   if (!reply.ok()) {
-    if (absl::IsUnavailable(reply.status()) && !dir->empty()) {
-      return CreateOffline(s, *dir, out);
+    if (absl::IsUnavailable(reply.status())) {
+      if (!dir->empty()) return CreateOffline(s, *dir, *retention, out);
+      return absl::Status(reply.status().code(),
+                          absl::StrCat(reply.status().message(), "; to back up a stopped home "
+                                       "directly, give --backup-dir DIR"));
     }
     return reply.status();
   }
@@ -220,7 +281,7 @@ int RunBackupCommand(const std::vector<std::string>& args, std::ostream& out,
   table.command = "backup";
   table.usage = kUsage;
   table.help = &kHelp;
-  table.extra_value_flags = {"--backup-dir", "--to-seq"};
+  table.extra_value_flags = {"--backup-dir", "--backup-keep", "--backup-max-age", "--to-seq"};
   table.dispatch = [&err](AdminSession& s, std::ostream& o) -> absl::Status {
     const std::string& sub = s.positional()[0];
     if (sub == "create") return Create(s, o);

@@ -1,10 +1,12 @@
 // almanac backup: backups of a controller home (ctl/backup/backup.h).
 //
-//   almanac backup create [--backup-dir DIR] [connection flags]
+//   almanac backup create [--backup-dir DIR [--backup-keep N] [--backup-max-age D]]
+//                         [connection flags]
 //       Asks the running almanacd for a backup now (POST /unstable/backup); it goes into
 //       the daemon's own --backup-dir. When no almanacd answers and --backup-dir is given,
 //       backs up the stopped home (--home) directly into DIR (the journal lock makes sure
-//       no daemon writes meanwhile).
+//       no daemon writes meanwhile), then applies almanacd's retention (same flags and
+//       defaults) through the same code path (backup::BackupAndPrune).
 //   almanac backup list --backup-dir DIR
 //       Each complete backup: name, last seq, time, chain hash (and snapshot seq).
 //   almanac backup restore <backup> --home NEW_HOME [--to-seq N]
