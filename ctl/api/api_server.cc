@@ -1,9 +1,11 @@
 #include "ctl/api/api_server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/check.h"
@@ -136,6 +138,32 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
   s.Put(".*", body_handler);
   s.Patch(".*", body_handler);
   const size_t body_max = options.body_bytes_max;
+  // A body declared over body_max is refused before cpp-httplib reads it (limits.h,
+  // kBodyDiscardBytesMax).
+  const int grace_seconds = options.body_grace_seconds;
+  s.set_pre_routing_handler([self, body_max, grace_seconds](const httplib::Request& req,
+                                                            httplib::Response& res) {
+    uint64_t declared = 0;
+    if (!req.has_header("Content-Length") ||
+        !absl::SimpleAtoi(req.get_header_value("Content-Length"), &declared) ||
+        declared <= body_max) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    const bool dropped =
+        declared <= std::max<uint64_t>(kBodyDiscardBytesMax, body_max) &&
+        HttpFrontEnd::DiscardRequestBody(declared, absl::Seconds(grace_seconds),
+                                         kBodyBytesPerSecondMin);
+    if (!dropped) {
+      HttpFrontEnd::CloseAfterAnswer();
+      res.set_header("Connection", "close");
+    }
+    res.status = 413;
+    res.set_content(DumpJson(nlohmann::json{
+                        {"error", absl::StrCat("body: larger than ", body_max, " bytes")}}),
+                    "application/json");
+    self->CountRequest(req.method, "other", 413);
+    return httplib::Server::HandlerResponse::Handled;
+  });
   // Errors cpp-httplib answers itself (413 over the body limit, 400 for a broken request)
   // get a JSON body naming the problem; replies that already have a body keep it.
   s.set_error_handler(httplib::Server::HandlerWithResponse(
@@ -190,8 +218,9 @@ void ApiServer::HandleWithBody(const httplib::Request& req, httplib::Response& r
     return true;
   });
   if (read) return Handle(full, res);
-  // cpp-httplib refused it (413 over the declared length, the body skipped; 400 when the
-  // client stopped sending): its error handler writes the answer.
+  // cpp-httplib refused it (400 when the client stopped sending; a declared length over
+  // the limit never gets here, see the pre-routing handler): its error handler writes the
+  // answer.
   if (!too_slow && !too_large) return;
   // Refused here: the rest of the body is not read, the connection ends after the answer
   // (a client still sending may see a reset instead of it).

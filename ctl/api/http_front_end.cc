@@ -45,9 +45,12 @@ class RequestServer : public httplib::Server {
 
 namespace {
 
+class ConnectionStream;
+
 // Set by CloseAfterAnswer while a worker serves a request.
 thread_local bool serving_request = false;
 thread_local bool close_after_answer = false;
+thread_local ConnectionStream* serving_stream = nullptr;
 
 // True when `fd` is ready for `events`, or failed (the next call reports how), by
 // `deadline`.
@@ -128,6 +131,17 @@ class ConnectionStream : public httplib::Stream {
       return static_cast<ssize_t>(n);
     }
     const Clock::time_point deadline = Clock::now() + read_timeout_;
+    while (true) {
+      if (!WaitReady(fd_, POLLIN, deadline)) return -1;
+      const ssize_t n = recv(fd_, ptr, size, MSG_DONTWAIT);
+      if (n >= 0) return n;
+      if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+    }
+  }
+
+  // Reads up to `size` bytes past the head straight from the socket, waiting until
+  // `deadline` at most; 0 when the client closed, -1 on failure or at the deadline.
+  ssize_t ReadBy(char* ptr, size_t size, Clock::time_point deadline) {
     while (true) {
       if (!WaitReady(fd_, POLLIN, deadline)) return -1;
       const ssize_t n = recv(fd_, ptr, size, MSG_DONTWAIT);
@@ -334,6 +348,28 @@ void HttpFrontEnd::CloseAfterAnswer() {
   if (serving_request) close_after_answer = true;
 }
 
+bool HttpFrontEnd::DiscardRequestBody(size_t bytes, absl::Duration grace,
+                                      size_t bytes_per_second_min) {
+  ALMANAC_CHECK(bytes_per_second_min > 0);
+  if (serving_stream == nullptr || !serving_stream->head_consumed()) return false;
+  const Clock::time_point start = Clock::now();
+  const auto allowed = [&](size_t dropped) {
+    return start + absl::ToChronoNanoseconds(grace) +
+           std::chrono::nanoseconds(static_cast<int64_t>(
+               1e9 * static_cast<double>(dropped) / static_cast<double>(bytes_per_second_min)));
+  };
+  char scratch[16384];
+  size_t dropped = 0;
+  while (dropped < bytes) {
+    const size_t want = std::min(sizeof(scratch), bytes - dropped);
+    // By when `want` more bytes are due; a slower client fails the read.
+    const ssize_t n = serving_stream->ReadBy(scratch, want, allowed(dropped + want));
+    if (n <= 0) return false;
+    dropped += static_cast<size_t>(n);
+  }
+  return true;
+}
+
 void HttpFrontEnd::Work() {
   while (std::optional<LobbyConnection> c = lobby_->Take()) {
     if (ServeConnection(&*c)) lobby_->Return(*c);
@@ -368,9 +404,11 @@ bool HttpFrontEnd::ServeRequest(LobbyConnection* c) {
       c->requests_served + 1 >= options_.keep_alive_requests_max || stopping_.load();
   bool closed = false;
   serving_request = true;
+  serving_stream = &stream;
   close_after_answer = false;
   const bool served = server_->ServeOne(stream, last, &closed);
   serving_request = false;
+  serving_stream = nullptr;
   ++c->requests_served;
   return served && !closed && !last && !close_after_answer && stream.head_consumed();
 }

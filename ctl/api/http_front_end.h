@@ -92,6 +92,14 @@ class HttpFrontEnd {
   // request). Does nothing off a worker thread.
   static void CloseAfterAnswer();
 
+  // Called from a handler before anything of the body was read: reads and drops the
+  // request's next `bytes` (its body), which must keep up `bytes_per_second_min` after a
+  // `grace` start. True when all were dropped; false when the client fell behind, left or
+  // failed, or off a worker thread (the caller then closes the connection after its
+  // answer). Lets a refused body be skipped at a pace the server chooses.
+  static bool DiscardRequestBody(size_t bytes, absl::Duration grace,
+                                 size_t bytes_per_second_min);
+
  private:
   HttpFrontEnd(const HttpFrontEndOptions& options, MetricsRegistry* metrics);
   void Work();

@@ -92,6 +92,15 @@ inline constexpr size_t kLobbyAcceptsPerWakeMax = 256;
 // almanac_http_slow_bodies_total counts it.
 inline constexpr int kBodyGraceSeconds = 10;
 inline constexpr size_t kBodyBytesPerSecondMin = size_t{64} << 10;
+// A body declared larger than kBodyBytesMax gets 413 before any of it is parsed. Up to
+// this size it is read and dropped at the same pace (a client that sends its whole body
+// before reading the answer would otherwise never see the 413); larger, it is not read
+// at all and the connection is closed after the answer. (cpp-httplib's own 413 path
+// reads the whole declared body at whatever pace the client sends.) At the minimum pace
+// a worker is held a second per 64 KiB the client sends, as for any body, so this bounds
+// one connection's hold (266 s), not what a flood costs.
+inline constexpr size_t kBodyDiscardBytesMax = size_t{16} << 20;
+static_assert(kBodyDiscardBytesMax >= kBodyBytesMax, "an oversized body may be dropped");
 static_assert(kHeadBytesMax <= (size_t{64} << 10),
               "a head fits a default socket receive buffer, so MSG_PEEK can see all of it");
 
