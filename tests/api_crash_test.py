@@ -161,7 +161,8 @@ class ApiCrashTest(unittest.TestCase):
             for w in workers:
                 w.start()
             time.sleep(rng.uniform(0.1, ROUND_SECONDS_MAX))  # the random moment of the kill
-            daemon.kill()
+            # -9: it was still running when killed; it did not die on its own mid-round.
+            self.assertEqual(daemon.kill(), -9, daemon.output())
             for w in workers:
                 w.join(timeout=60)
                 self.assertFalse(w.is_alive(), "a worker did not notice the kill")

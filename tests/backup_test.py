@@ -16,72 +16,17 @@ scheduled backup of the last change. After the daemon stops:
     continues at record N+1; restoring into a non-empty home is refused.
 """
 
-import http.client
 import json
 import os
-import re
-import signal
 import subprocess
 import threading
 import time
 import unittest
 
-WORKSPACE = os.environ.get("TEST_WORKSPACE", "almanac")
-RUNFILES = os.path.join(os.environ.get("TEST_SRCDIR", ""), WORKSPACE)
-ALMANACD = os.path.join(RUNFILES, "ctl", "almanacd")
-ALMANAC = os.path.join(RUNFILES, "tools", "almanac")
+from almanacd_process import ALMANAC, RUNFILES, TMP, Daemon
+
 REPLAY = os.path.join(RUNFILES, "replay", "almanac-replay")
-TMP = os.environ.get("TEST_TMPDIR", "/tmp")
 STREAM_SECONDS = 4.0
-
-
-class Daemon:
-    def __init__(self, home, *extra):
-        self.home = home
-        self.proc = subprocess.Popen(
-            [ALMANACD, "--home", home, "--api-listen", "127.0.0.1:0",
-             "--zt-listen", "127.0.0.1:0", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines = []
-        self.port = None
-        for line in self.proc.stdout:
-            self.lines.append(line)
-            m = re.search(r"admin API listening on http://127\.0\.0\.1:(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-                break
-        if self.port is None:
-            self.proc.wait(timeout=30)
-            raise AssertionError("almanacd did not start:\n" + "".join(self.lines))
-        self.drain = threading.Thread(target=self._drain, daemon=True)
-        self.drain.start()
-        with open(os.path.join(home, "authtoken.secret")) as f:
-            self.token = f.read().strip()
-
-    def _drain(self):
-        for line in self.proc.stdout:
-            self.lines.append(line)
-
-    def request(self, method, path, body=None, conn=None):
-        own = conn is None
-        conn = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request(method, path, body=None if body is None else json.dumps(body),
-                         headers={"X-ZT1-Auth": self.token,
-                                  "Content-Type": "application/json"})
-            resp = conn.getresponse()
-            raw = resp.read()
-            return resp.status, (json.loads(raw) if raw else None)
-        finally:
-            if own:
-                conn.close()
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=60)
-        self.drain.join(timeout=30)
-        self.proc.stdout.close()
-        return rc
 
 
 def run(*args, check=True):
@@ -95,7 +40,7 @@ def run(*args, check=True):
 def served_state(daemon):
     """Every network and member as the API of `daemon` serves them, keyed like
     `almanac-replay state --json` ({"networks": {id: ...}, "members": {id: {addr: ...}}})."""
-    conn = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=30)
+    conn = daemon.connect()
     status, ids = daemon.request("GET", "/controller/network", conn=conn)
     assert status == 200, status
     networks, members = {}, {}
@@ -127,7 +72,7 @@ class Writer(threading.Thread):
 
     def run(self):
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.daemon_.port, timeout=30)
+            conn = self.daemon_.connect()
             controller = None
             networks = []
             i = 0
@@ -198,7 +143,7 @@ class BackupTest(unittest.TestCase):
                            time.time() - 120)
         self.assertGreater(float(metrics["almanac_backup_duration_seconds"]), 0)
         self.assertEqual(daemon.stop(), 0)
-        log = "".join(daemon.lines)
+        log = daemon.output()
         self.assertIn("almanacd: backup ", log)
 
         listed = json.loads(run(ALMANAC, "backup", "list", "--backup-dir", backups,
@@ -280,14 +225,8 @@ class BackupTest(unittest.TestCase):
 
     def metrics(self, daemon):
         """GET /metrics as {series: value text}."""
-        conn = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=30)
-        try:
-            conn.request("GET", "/metrics", headers={"X-ZT1-Auth": daemon.token})
-            resp = conn.getresponse()
-            text = resp.read().decode()
-            self.assertEqual(resp.status, 200, text)
-        finally:
-            conn.close()
+        status, text = daemon.request("GET", "/metrics")
+        self.assertEqual(status, 200, text)
         out = {}
         for line in text.splitlines():
             if line and not line.startswith("#"):

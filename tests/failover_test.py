@@ -88,7 +88,7 @@ class FailoverTest(unittest.TestCase):
         for w in writers:
             w.start()
         time.sleep(2.0)
-        a.kill()
+        self.assertEqual(a.kill(), -9, a.output())  # it was alive until the kill
         for w in writers:
             w.join(timeout=30)
         for w in writers:
