@@ -3,6 +3,7 @@
 // Opens (or creates) a controller home, serves the ZeroTier controller JSON API, and
 // runs until SIGINT or SIGTERM. See `almanacd --help`.
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -120,6 +121,21 @@ int Fail(const std::string& what, const absl::Status& status) {
 
 }  // namespace
 
+// Raises the soft limit on open descriptors to the hard limit. The admin API's lobby
+// holds idle connections up to half of this limit (ctl/api/limits.h), and Debian's
+// default soft limit of 1024 would cap it at 512 while the hard limit is far higher.
+// Returns the soft limit in effect.
+rlim_t RaiseDescriptorLimit() {
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    struct rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) return raised.rlim_cur;
+  }
+  return limit.rlim_cur;
+}
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "the Almanac ZeroTier network controller daemon.\n\n"
@@ -150,6 +166,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  const rlim_t descriptors = RaiseDescriptorLimit();
 
   almanac::ctl::ControllerOptions options;
   options.home = absl::GetFlag(FLAGS_home);
@@ -316,6 +333,8 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(c.journal()->last_seq()));
   std::printf("almanacd: admin API listening on http://%s (token in %s)\n",
               api_address.c_str(), c.paths().auth_token().c_str());
+  std::printf("almanacd: open descriptor limit %llu\n",
+              static_cast<unsigned long long>(descriptors));
   std::fflush(stdout);
 
   int sig = 0;
