@@ -31,6 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/testing.h"
 #include "ctl/api/api_server.h"
+#include "ctl/api/test_loopback.h"
 #include "ctl/api/limits.h"
 #include "ctl/sequencer.h"
 #include "ctl/telemetry.h"
@@ -44,20 +45,14 @@ namespace {
 constexpr char kToken[] = "0123456789abcdefghijklmn";
 constexpr int kGraceSeconds = 2;
 
-// A blocking TCP connection to 127.0.0.1:port, or -1.
-int Connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sa.sin_port = htons(static_cast<uint16_t>(port));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
+// One trickling client of SlowBodies or SlowHeads: when the server ended it (after, from
+// the start of the trickle) and what it answered before closing.
+struct SlowConn {
+  int fd = -1;
+  bool ended = false;
+  std::chrono::steady_clock::duration after{};
+  std::string reply;
+};
 
 // Slow-loris bodies: full headers announcing 1000 bytes, then one byte per round until
 // the server answers or closes. Records when each connection ended and what it got.
@@ -68,8 +63,8 @@ class SlowBodies {
         "POST /controller/network HTTP/1.1\r\nHost: 127.0.0.1\r\nX-ZT1-Auth: ", kToken,
         "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{");
     for (int i = 0; i < count; ++i) {
-      Conn c;
-      c.fd = Connect(port);
+      SlowConn c;
+      c.fd = ConnectLoopback(port);
       EXPECT_GE(c.fd, 0);
       EXPECT_EQ(send(c.fd, head.data(), head.size(), MSG_NOSIGNAL),
                 static_cast<ssize_t>(head.size()));
@@ -79,13 +74,13 @@ class SlowBodies {
     start_ = std::chrono::steady_clock::now();
   }
   ~SlowBodies() {
-    for (Conn& c : conns_) close(c.fd);
+    for (SlowConn& c : conns_) close(c.fd);
   }
   // Trickles until every connection ended or `limit` passed; true if all ended.
   bool RunUntilAllEnded(std::chrono::seconds limit) {
     while (std::chrono::steady_clock::now() - start_ < limit) {
       bool all = true;
-      for (Conn& c : conns_) {
+      for (SlowConn& c : conns_) {
         if (c.ended) continue;
         char buf[4096];
         ssize_t n = recv(c.fd, buf, sizeof(buf), 0);
@@ -107,16 +102,10 @@ class SlowBodies {
     }
     return false;
   }
-  struct Conn {
-    int fd = -1;
-    bool ended = false;
-    std::chrono::steady_clock::duration after{};
-    std::string reply;
-  };
-  const std::vector<Conn>& conns() const { return conns_; }
+  const std::vector<SlowConn>& conns() const { return conns_; }
 
  private:
-  std::vector<Conn> conns_;
+  std::vector<SlowConn> conns_;
   std::chrono::steady_clock::time_point start_;
 };
 
@@ -126,8 +115,8 @@ class SlowHeads {
  public:
   SlowHeads(int port, int count) {
     for (int i = 0; i < count; ++i) {
-      Conn c;
-      c.fd = Connect(port);
+      SlowConn c;
+      c.fd = ConnectLoopback(port);
       EXPECT_GE(c.fd, 0);
       const std::string head = "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
       EXPECT_EQ(send(c.fd, head.data(), head.size(), MSG_NOSIGNAL),
@@ -138,12 +127,12 @@ class SlowHeads {
     start_ = std::chrono::steady_clock::now();
   }
   ~SlowHeads() {
-    for (Conn& c : conns_) close(c.fd);
+    for (SlowConn& c : conns_) close(c.fd);
   }
   // One round: a byte to each connection still open; true if all have ended.
   bool Trickle() {
     bool all = true;
-    for (Conn& c : conns_) {
+    for (SlowConn& c : conns_) {
       if (c.ended) continue;
       char buf[256];
       const ssize_t n = recv(c.fd, buf, sizeof(buf), 0);
@@ -158,16 +147,10 @@ class SlowHeads {
     }
     return all;
   }
-  struct Conn {
-    int fd = -1;
-    bool ended = false;
-    std::chrono::steady_clock::duration after{};
-    std::string reply;
-  };
-  const std::vector<Conn>& conns() const { return conns_; }
+  const std::vector<SlowConn>& conns() const { return conns_; }
 
  private:
-  std::vector<Conn> conns_;
+  std::vector<SlowConn> conns_;
   std::chrono::steady_clock::time_point start_;
 };
 
@@ -255,7 +238,7 @@ TEST_F(ApiFloodTest, IdleSocketsAndSlowBodiesDoNotStarveARequest) {
   ASSERT_NO_FATAL_FAILURE(StartServer(Options()));
   constexpr int kIdle = 300, kSlow = 4;
   for (int i = 0; i < kIdle; ++i) {
-    int fd = Connect(server_->port());
+    int fd = ConnectLoopback(server_->port());
     ASSERT_GE(fd, 0) << "idle connection " << i;
     idle_.push_back(fd);
   }
@@ -302,7 +285,7 @@ TEST_F(ApiFloodTest, SlowBodiesOnEveryWorkerAreRefusedAndServiceReturns) {
 // only (cpp-httplib's own 413 path reads it all to skip it, at whatever pace the client
 // sends); one declared past kBodyDiscardBytesMax is not read at all.
 void ExpectOversizedBodyEnds(int port, size_t declared, double seconds_max) {
-  const int fd = Connect(port);
+  const int fd = ConnectLoopback(port);
   ASSERT_GE(fd, 0);
   const std::string head = absl::StrCat(
       "POST /controller/network HTTP/1.1\r\nHost: 127.0.0.1\r\nX-ZT1-Auth: ", kToken,
@@ -369,7 +352,7 @@ TEST_F(ApiFloodTest, TenThousandIdleConnectionsAndSlowHeadsDoNotStarveARequest) 
   const size_t rss_before = ResidentBytes();
 
   for (int i = 0; i < kIdle; ++i) {
-    const int fd = Connect(server_->port());
+    const int fd = ConnectLoopback(server_->port());
     ASSERT_GE(fd, 0) << "idle connection " << i << ": " << strerror(errno);
     idle_.push_back(fd);
   }

@@ -4,6 +4,7 @@
 // idle sockets reach the lobby at once) and small limits; raw sockets for what clients
 // must not do, cpp-httplib's client for what they do.
 #include "ctl/api/http_front_end.h"
+#include "ctl/api/test_loopback.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -27,20 +28,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
-
-int Connect(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sa.sin_port = htons(static_cast<uint16_t>(port));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 bool SendAll(int fd, const std::string& data) {
   return send(fd, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
@@ -177,7 +164,7 @@ TEST_F(HttpFrontEndTest, KeptAliveConnectionsWaitInTheLobbyNotOnAWorker) {
 
 TEST_F(HttpFrontEndTest, PipelinedRequestsAndBodiesAreServedInOrder) {
   Start(HttpFrontEndOptions{});
-  const int fd = Connect(front_->port());
+  const int fd = ConnectLoopback(front_->port());
   ASSERT_GE(fd, 0);
   // A body with a length, a chunked body and a GET in one send: nothing of one request
   // may be taken for the next.
@@ -202,7 +189,7 @@ TEST_F(HttpFrontEndTest, AHeadWithoutAnEndGets431) {
   HttpFrontEndOptions options;
   options.head_bytes_max = 1024;
   Start(options);
-  const int fd = Connect(front_->port());
+  const int fd = ConnectLoopback(front_->port());
   ASSERT_GE(fd, 0);
   ASSERT_TRUE(SendAll(fd, "GET /hello HTTP/1.1\r\nX-Long: " + std::string(2000, 'a')));
   bool closed = false;
@@ -212,7 +199,7 @@ TEST_F(HttpFrontEndTest, AHeadWithoutAnEndGets431) {
   EXPECT_EQ(Count("almanac_http_headers_too_large_total"), 1u);
   close(fd);
   // A head just under the limit is served.
-  const int ok = Connect(front_->port());
+  const int ok = ConnectLoopback(front_->port());
   ASSERT_GE(ok, 0);
   const std::string head = "GET /hello HTTP/1.1\r\nConnection: close\r\nX-Long: ";
   ASSERT_TRUE(SendAll(ok, head + std::string(1024 - head.size() - 4, 'a') + "\r\n\r\n"));
@@ -225,8 +212,8 @@ TEST_F(HttpFrontEndTest, SlowAndIdleHeadsAreClosedAtTheDeadline) {
   options.head_deadline = absl::Milliseconds(300);
   options.keep_alive_timeout = absl::Milliseconds(600);
   Start(options);
-  const int idle = Connect(front_->port());
-  const int partial = Connect(front_->port());
+  const int idle = ConnectLoopback(front_->port());
+  const int partial = ConnectLoopback(front_->port());
   ASSERT_GE(idle, 0);
   ASSERT_GE(partial, 0);
   ASSERT_TRUE(SendAll(partial, "GET /hello HTTP/1.1\r\nHost:"));
@@ -241,7 +228,7 @@ TEST_F(HttpFrontEndTest, SlowAndIdleHeadsAreClosedAtTheDeadline) {
   EXPECT_LT(waited, milliseconds(3000));
   EXPECT_EQ(AwaitCount("almanac_http_header_timeouts_total", 2), 2u);
   // A kept-alive connection gets the keep-alive timeout instead, counted apart.
-  const int kept = Connect(front_->port());
+  const int kept = ConnectLoopback(front_->port());
   ASSERT_GE(kept, 0);
   ASSERT_TRUE(SendAll(kept, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
   const std::string got = ReadUntilClosed(kept, milliseconds(5000), &closed);
@@ -263,7 +250,7 @@ TEST_F(HttpFrontEndTest, AFullLobbyEvictsTheLongestWaitingThenRefuses) {
   ASSERT_EQ(front_->lobby_connections_max(), 3u);
   int idle[4];
   for (int& fd : idle) {
-    fd = Connect(front_->port());
+    fd = ConnectLoopback(front_->port());
     ASSERT_GE(fd, 0);
     std::this_thread::sleep_for(milliseconds(20));  // a clear arrival order
   }
@@ -280,7 +267,7 @@ TEST_F(HttpFrontEndTest, AFullLobbyEvictsTheLongestWaitingThenRefuses) {
 
   // The one worker blocks; three whole requests then fill the lobby, waiting for it, and
   // there is nothing to evict: a fifth connection is closed at once.
-  int blocked = Connect(front_->port());
+  int blocked = ConnectLoopback(front_->port());
   ASSERT_TRUE(SendAll(blocked, "GET /block HTTP/1.1\r\nHost: x\r\n\r\n"));
   for (int i = 0; i < 500 && blocked_.load() == 0; ++i) {
     std::this_thread::sleep_for(milliseconds(10));
@@ -288,12 +275,12 @@ TEST_F(HttpFrontEndTest, AFullLobbyEvictsTheLongestWaitingThenRefuses) {
   ASSERT_EQ(blocked_.load(), 1);
   int waiting[3];
   for (int& fd : waiting) {
-    fd = Connect(front_->port());
+    fd = ConnectLoopback(front_->port());
     ASSERT_TRUE(SendAll(fd, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
   }
   ASSERT_EQ(AwaitLobby(3), 3u);
   EXPECT_GE(Count("almanac_http_connections_waited_total"), 3u);
-  const int refused = Connect(front_->port());
+  const int refused = ConnectLoopback(front_->port());
   ReadUntilClosed(refused, milliseconds(3000), &closed);
   EXPECT_TRUE(closed);
   EXPECT_EQ(AwaitCount("almanac_http_lobby_refused_total", 1), 1u);
@@ -309,7 +296,7 @@ TEST_F(HttpFrontEndTest, AFullLobbyEvictsTheLongestWaitingThenRefuses) {
 
 TEST_F(HttpFrontEndTest, AClientThatLeavesMidHeadIsForgotten) {
   Start(HttpFrontEndOptions{});
-  const int fd = Connect(front_->port());
+  const int fd = ConnectLoopback(front_->port());
   ASSERT_TRUE(SendAll(fd, "GET /hello HTTP/1.1\r\n"));
   ASSERT_EQ(AwaitLobby(1), 1u);
   shutdown(fd, SHUT_WR);  // the head can never complete now
@@ -321,7 +308,7 @@ TEST_F(HttpFrontEndTest, AClientThatLeavesMidHeadIsForgotten) {
 TEST_F(HttpFrontEndTest, StopClosesTheLobbyAndReturnsPromptly) {
   Start(HttpFrontEndOptions{});
   int fds[20];
-  for (int& fd : fds) fd = Connect(front_->port());
+  for (int& fd : fds) fd = ConnectLoopback(front_->port());
   ASSERT_EQ(AwaitLobby(20), 20u);
   const Clock::time_point start = Clock::now();
   front_->Stop();
@@ -330,7 +317,7 @@ TEST_F(HttpFrontEndTest, StopClosesTheLobbyAndReturnsPromptly) {
   ReadUntilClosed(fds[0], milliseconds(1000), &closed);
   EXPECT_TRUE(closed);
   for (int fd : fds) close(fd);
-  EXPECT_LT(Connect(front_->port()), 0) << "still listening";
+  EXPECT_LT(ConnectLoopback(front_->port()), 0) << "still listening";
 }
 
 }  // namespace
