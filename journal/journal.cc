@@ -140,17 +140,15 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& dir,
 }
 
 Journal::Journal(std::unique_ptr<rocksdb::DB> db, const ChainTip& tip)
-    : db_(std::move(db)), tip_(tip), writer_tip_(tip) {
+    : db_(std::move(db)), writer_tip_(tip), tip_(tip) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
 Journal::~Journal() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
+  stopping_ = true;
+  queue_.Wake();
   writer_.join();
-  ALMANAC_CHECK(queue_.empty());
+  ALMANAC_CHECK(queued_drafts_.load() == 0);
   // Move the memtable into a table file on a clean close, so the next Open does not
   // have to replay (and, by RocksDB's default, flush) up to memtable_bytes of log first:
   // that made a start after a clean stop several times slower than the chain check.
@@ -239,79 +237,116 @@ absl::StatusOr<uint64_t> Journal::SubmitAndCollect(Request* request_ptr,
 }
 
 absl::StatusOr<uint64_t> Journal::Submit(Request* request) {
+  if (failed_flag_.load()) return health();
+  if (stopping_.load()) return absl::FailedPreconditionError("journal is closing");
   const size_t count = request->drafts.size();
-  absl::MutexLock lock(&mu_);
-  if (!failed_.ok()) return failed_;
-  if (stopping_) return absl::FailedPreconditionError("journal is closing");
-  if (queued_drafts_ + count > kQueueDraftsMax) {
+  if (queued_drafts_.fetch_add(count) + count > kQueueDraftsMax) {
+    const size_t waiting = queued_drafts_.fetch_sub(count) - count;
     return absl::ResourceExhaustedError(absl::StrCat(
-        "journal queue full: ", queued_drafts_, " drafts waiting, max ", kQueueDraftsMax));
+        "journal queue full: ", waiting, " drafts waiting, max ", kQueueDraftsMax));
   }
   request->caller = std::this_thread::get_id();
-  hold_.Returned(request->caller);
-  queue_.push_back(request);
-  queued_drafts_ += count;
-  mu_.Await(absl::Condition(&request->done));
+  if (!TryWriteDirectly(request)) {
+    queue_.Push(request);
+    queue_.AwaitAnswer(request);
+  }
   if (!request->status.ok()) return request->status;
   return request->last_seq;
 }
 
-bool Journal::WriterHasWork() const {
-  return stopping_ || (!paused_ && !queue_.empty());
+bool Journal::TryWriteDirectly(Request* request) {
+  if (!writer_idle_.load() || paused_.load() || !queue_.Empty()) return false;
+  if (!write_mu_.TryLock()) return false;
+  WriteGroup({request});
+  write_mu_.Unlock();
+  queued_drafts_.fetch_sub(request->drafts.size());
+  return true;
 }
 
-bool Journal::HoldIsOver() const {
-  return stopping_ || paused_ || hold_.AllReturned() || queued_drafts_ >= kBatchRecordsMax;
+void Journal::WriteGroup(const std::vector<Request*>& group) {
+  absl::Status failed = health();
+  absl::StatusOr<ChainTip> tip = failed.ok() ? CommitGroup(group) : failed;
+  absl::MutexLock lock(&mu_);
+  if (tip.ok()) {
+    ALMANAC_CHECK(tip->seq >= tip_.seq);
+    tip_ = *tip;
+  } else if (failed_.ok()) {
+    failed_ = tip.status();
+    failed_flag_ = true;
+  }
+  if (!tip.ok()) {
+    for (Request* request : group) request->status = tip.status();
+  }
+}
+
+void Journal::TakeQueued() {
+  const size_t first = waiting_.size();
+  queue_.TakeAll(&waiting_);
+  for (size_t i = first; i < waiting_.size(); ++i) {
+    hold_.Returned(waiting_[i]->caller);
+    waiting_drafts_ += waiting_[i]->drafts.size();
+  }
+}
+
+void Journal::HoldForReturningCallers() {
+  // Wait briefly for the callers the last group answered (journal/group_hold.h).
+  const absl::Time deadline = absl::Now() + hold_.Budget();
+  while (!hold_.AllReturned() && !stopping_.load() && !paused_.load() &&
+         waiting_drafts_ < kBatchRecordsMax && absl::Now() < deadline) {
+    queue_.WaitForMore(hold_.missing(), deadline);
+    TakeQueued();
+  }
+  hold_.Forget();
 }
 
 void Journal::WriterLoop() {
+  size_t last_group_requests = 0;
   for (;;) {
+    TakeQueued();
+    if (stopping_.load()) {
+      if (waiting_.empty()) return;
+    } else if (paused_.load()) {
+      queue_.WaitForMore(1, absl::InfiniteFuture());
+      continue;
+    } else if (waiting_.empty() && (last_group_requests <= 1 || hold_.AllReturned())) {
+      // Nobody to wait for: a lone caller may now write directly (TryWriteDirectly).
+      writer_idle_ = true;
+      queue_.WaitForMore(1, absl::InfiniteFuture());
+      writer_idle_ = false;
+      continue;
+    } else {
+      // The callers of a shared group are on their way back: wait (bounded) to write
+      // them together, and meanwhile keep the first one back from the direct path.
+      HoldForReturningCallers();
+      if (waiting_.empty()) continue;
+    }
+    // Take the oldest requests, up to the batch limits (one request always fits).
     std::vector<Request*> group;
-    absl::Status failed;
-    {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &Journal::WriterHasWork));
-      // Wait briefly for the callers the last group answered (journal/group_hold.h).
-      if (!stopping_ && !hold_.AllReturned()) {
-        mu_.AwaitWithTimeout(absl::Condition(this, &Journal::HoldIsOver), hold_.Budget());
-        mu_.Await(absl::Condition(this, &Journal::WriterHasWork));
-      }
-      hold_.Forget();
-      if (queue_.empty()) {
-        ALMANAC_CHECK(stopping_);
-        return;
-      }
-      size_t records = 0;
-      size_t bytes = 0;
-      while (!queue_.empty()) {
-        const Request* next = queue_.front();
-        const bool fits = records + next->drafts.size() <= kBatchRecordsMax &&
-                          bytes + next->bytes <= kBatchBytesMax;
-        if (!group.empty() && !fits) break;
-        records += next->drafts.size();
-        bytes += next->bytes;
-        group.push_back(queue_.front());
-        queue_.pop_front();
-      }
-      queued_drafts_ -= records;
-      failed = failed_;
+    size_t records = 0;
+    size_t bytes = 0;
+    size_t taken = 0;
+    for (; taken < waiting_.size(); ++taken) {
+      const Request* next = waiting_[taken];
+      const bool fits = records + next->drafts.size() <= kBatchRecordsMax &&
+                        bytes + next->bytes <= kBatchBytesMax;
+      if (!group.empty() && !fits) break;
+      records += next->drafts.size();
+      bytes += next->bytes;
+      group.push_back(waiting_[taken]);
     }
+    waiting_.erase(waiting_.begin(), waiting_.begin() + taken);
+    waiting_drafts_ -= records;
     const absl::Time write_start = absl::Now();
-    absl::StatusOr<ChainTip> tip = failed.ok() ? CommitGroup(group) : failed;
-    const absl::Duration write_time = absl::Now() - write_start;
-    absl::MutexLock lock(&mu_);
-    hold_.set_last_write(write_time);
-    if (tip.ok()) {
-      ALMANAC_CHECK(tip->seq >= tip_.seq);
-      tip_ = *tip;
-    } else if (failed_.ok()) {
-      failed_ = tip.status();
+    {
+      absl::MutexLock lock(&write_mu_);
+      WriteGroup(group);
     }
-    for (Request* request : group) {
-      if (!tip.ok()) request->status = tip.status();
-      hold_.Answered(request->caller);
-      request->done = true;
-    }
+    hold_.set_last_write(absl::Now() - write_start);
+    queued_drafts_.fetch_sub(records);
+    for (Request* request : group) hold_.Answered(request->caller);
+    // Last: a caller may return (and free its request) as soon as it is answered.
+    last_group_requests = group.size();
+    queue_.AnswerAll(group);
   }
 }
 
@@ -399,12 +434,12 @@ absl::Status Journal::AddSequenced(Request* request, ChainTip* tip,
 }
 
 absl::StatusOr<uint64_t> Journal::CutAfter(uint64_t keep_seq) {
-  absl::MutexLock lock(&mu_);
-  if (!failed_.ok()) return failed_;
-  if (!queue_.empty()) {
+  absl::MutexLock write_lock(&write_mu_);
+  if (queued_drafts_.load() != 0) {
     return absl::FailedPreconditionError("cannot cut the journal while appends are queued");
   }
-  if (keep_seq >= tip_.seq) return uint64_t{0};
+  if (absl::Status failed = health(); !failed.ok()) return failed;
+  if (keep_seq >= writer_tip_.seq) return uint64_t{0};
   ChainTip keep{keep_seq, kZeroChainHash};
   if (keep_seq > 0) {
     absl::StatusOr<ChainHash> hash = ReadStoredChainHash(db_.get(), keep_seq);
@@ -419,12 +454,13 @@ absl::StatusOr<uint64_t> Journal::CutAfter(uint64_t keep_seq) {
   rocksdb::WriteOptions options;
   options.sync = true;
   const rocksdb::Status s = db_->Write(options, &batch);
+  absl::MutexLock lock(&mu_);
   if (!s.ok()) {
     failed_ = FromRocksDb(s, absl::StrCat("journal cut after record ", keep_seq));
+    failed_flag_ = true;
     return failed_;
   }
-  const uint64_t removed = tip_.seq - keep_seq;
-  // The writer thread is idle (empty queue, and it takes new work only under mu_).
+  const uint64_t removed = writer_tip_.seq - keep_seq;
   tip_ = keep;
   writer_tip_ = keep;
   return removed;
@@ -493,19 +529,12 @@ absl::Status Journal::CreateCheckpoint(const std::string& dir) const {
 }
 
 void Journal::PauseWriterForTest(bool paused) {
-  absl::MutexLock lock(&mu_);
   paused_ = paused;
+  queue_.Wake();
 }
 
 void Journal::WaitQueuedDraftsForTest(size_t count) const {
-  absl::MutexLock lock(&mu_);
-  struct Arg {
-    const Journal* journal;
-    size_t count;
-  } arg{this, count};
-  mu_.Await(absl::Condition(
-      +[](Arg* a) ABSL_NO_THREAD_SAFETY_ANALYSIS { return a->journal->queued_drafts_ >= a->count; },
-      &arg));
+  while (queued_drafts_.load() < count) absl::SleepFor(absl::Milliseconds(1));
 }
 
 }  // namespace almanac::journal

@@ -7,7 +7,9 @@
 // sequence numbers, patches seq and prev_hash into each buffer, verifies and hashes it,
 // and writes the whole group in one WriteBatch with WriteOptions::sync = true (group
 // commit: concurrent callers share one fsync). Each caller is answered only after that
-// write returned: an OK Append means the record is durable.
+// write returned: an OK Append means the record is durable. A caller that finds the
+// writer thread idle and nothing queued writes its own drafts the same way on its own
+// thread (the direct path: a lone caller such as the sequencer pays no hand-off).
 //
 // A failed write is not retried. The journal enters a failed state and every later
 // Append returns that same error, until the process reopens the journal. Why: after a
@@ -29,7 +31,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <thread>
@@ -41,9 +42,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "journal/chain.h"
+#include "journal/commit_queue.h"
+#include "journal/group_hold.h"
 #include "journal/record_format.h"
 #include "rocksdb/db.h"
-#include "journal/group_hold.h"
 #include "rocksdb/write_batch.h"
 
 namespace almanac::journal {
@@ -162,17 +164,19 @@ class Journal {
   void WaitQueuedDraftsForTest(size_t count) const;
 
  private:
-  // One caller's drafts, waiting for the writer. Lives on the caller's stack; the
-  // writer fills status/last_seq and sets done under mu_.
+  // One caller's drafts, waiting to be written. Lives on the caller's stack. Whoever
+  // writes it (the writer thread, or the caller itself on the direct path) fills
+  // status, last_seq and hashes; the writer thread then answers it (CommitQueue).
   struct Request {
-    std::vector<std::string> drafts;  // patched in place by the writer thread
-    std::vector<ChainHash> hashes;    // chain hash of each draft, filled by the writer
+    std::vector<std::string> drafts;  // patched in place when written
+    std::vector<ChainHash> hashes;    // chain hash of each draft, filled when written
     bool sequenced = false;           // AppendRecords: check the links, patch nothing
     size_t bytes = 0;
     absl::Status status;
     uint64_t last_seq = 0;
-    bool done = false;
     std::thread::id caller;  // the submitting thread, for the writer's GroupHold
+    Request* queue_next = nullptr;  // CommitQueue's link
+    std::atomic<bool> answered{false};
   };
 
   Journal(std::unique_ptr<rocksdb::DB> db, const ChainTip& tip);
@@ -180,30 +184,54 @@ class Journal {
   absl::StatusOr<uint64_t> Submit(Request* request);
   absl::StatusOr<uint64_t> SubmitAndCollect(Request* request,
                                             std::vector<StoredRecord>* appended);
+  // The direct path: when the writer thread is idle with nothing queued (a lone caller,
+  // such as the sequencer), the caller writes its own request on its own thread instead
+  // of paying two thread hand-offs. Returns false (nothing done) when that is not the
+  // case right now.
+  bool TryWriteDirectly(Request* request);
+  // Writes `group` as one synced write and answers its requests' status and last_seq,
+  // updating tip_ or entering the failed state. Does not answer them.
+  // REQUIRES: write_mu_ held.
+  void WriteGroup(const std::vector<Request*>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // AppendRecords' link check of one request against the writer's tip; on success puts
   // its records in batch, fills request->hashes and advances *tip.
   absl::Status AddSequenced(Request* request, ChainTip* tip, rocksdb::WriteBatch* batch);
   void WriterLoop();
-  bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool HoldIsOver() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writer thread: moves what callers pushed into waiting_, noting who came back.
+  void TakeQueued();
+  // Writer thread: the GroupHold wait (journal/group_hold.h).
+  void HoldForReturningCallers();
   // Sequences, patches, verifies and hashes every draft of `group`, then writes them in
   // one synced WriteBatch. Returns the new tip, or the write's error.
-  absl::StatusOr<ChainTip> CommitGroup(const std::vector<Request*>& group);
+  absl::StatusOr<ChainTip> CommitGroup(const std::vector<Request*>& group)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   std::unique_ptr<rocksdb::DB> db_;
 
+  // Callers' requests on their way to the writer thread, and the counts that bound it.
+  CommitQueue<Request> queue_;
+  std::atomic<size_t> queued_drafts_{0};  // pushed and not yet written
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> paused_{false};
+  // True while the writer thread waits for work with nothing taken: the direct path's cue.
+  std::atomic<bool> writer_idle_{false};
+  std::atomic<bool> failed_flag_{false};  // failed_ is set (read without mu_)
+
+  // Held while a group is being written, by the writer thread or a direct caller: one
+  // write at a time, in chain order.
+  absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  // The writer side's own copy of the tip: only the write_mu_ holder appends.
+  ChainTip writer_tip_ ABSL_GUARDED_BY(write_mu_);
+
   mutable absl::Mutex mu_;
-  std::deque<Request*> queue_ ABSL_GUARDED_BY(mu_);
-  size_t queued_drafts_ ABSL_GUARDED_BY(mu_) = 0;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool paused_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status failed_ ABSL_GUARDED_BY(mu_);
   ChainTip tip_ ABSL_GUARDED_BY(mu_);
-  GroupHold hold_ ABSL_GUARDED_BY(mu_);
 
-  // The writer thread's own copy of the tip: only it appends, so it never needs mu_ to
-  // know where the chain ends.
-  ChainTip writer_tip_;
+  // Writer thread only.
+  std::vector<Request*> waiting_;  // taken from queue_, oldest first, not yet written
+  size_t waiting_drafts_ = 0;
+  GroupHold hold_;
+
   std::atomic<uint64_t> sync_writes_{0};
   std::thread writer_;
 };

@@ -1,0 +1,140 @@
+// CommitQueue: how callers hand work to a group-committing thread (the journal's writer,
+// the sequencer) and get woken when it is done, without a mutex on either path.
+//
+// Why not a deque under an absl::Mutex with Await: on this kind of virtual machine a
+// context switch costs tens of microseconds, and a mutex that dozens of callers want at
+// once turns into a convoy: each unlock wakes one waiter, which must be scheduled before
+// the next one can go. Measured with 64 journal writers: one core busy, 1.7 switches per
+// append; with a mutex-free push and one DoneFlag per caller, about one switch per
+// append and both cores used.
+//
+// The protocol:
+//   - callers Push(item) (lock-free: a CAS on a stack head) and then wait on their own
+//     item's DoneFlag (base/done_flag.h), which the consumer sets when it answers;
+//   - the ONE consumer thread TakeAll()s what was pushed, oldest first, and sleeps in
+//     WaitForMore(n, deadline) until n more items than it has taken were pushed. Only the
+//     push that reaches n rings (one futex wake per wait, not one per push).
+//
+// T must have members `T* queue_next` (the queue's link, owned by the queue while the
+// item is queued) and `std::atomic<bool> answered` (false until answered).
+//
+// Thread safety: Push, Empty and Wake from any thread; TakeAll and WaitForMore only from
+// the consumer thread.
+#ifndef ALMANAC_JOURNAL_COMMIT_QUEUE_H_
+#define ALMANAC_JOURNAL_COMMIT_QUEUE_H_
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace almanac::journal {
+
+template <typename T>
+class CommitQueue {
+ public:
+  // Queues item. Never blocks; wakes the consumer when its WaitForMore target is reached.
+  void Push(T* item) {
+    T* head = head_.load(std::memory_order_relaxed);
+    do {
+      item->queue_next = head;
+    } while (!head_.compare_exchange_weak(head, item, std::memory_order_release,
+                                          std::memory_order_relaxed));
+    // Counted after the item is reachable, so a consumer woken by this count finds it.
+    const uint64_t pushed = pushes_.fetch_add(1) + 1;
+    if (pushed >= wake_at_.load() && wake_at_.exchange(kNever) != kNever) Wake();
+  }
+
+  // Whether nothing is queued right now (a hint: a Push may be under way).
+  bool Empty() const { return head_.load(std::memory_order_acquire) == nullptr; }
+
+  // Consumer: appends every queued item to *out, oldest first. Returns how many.
+  size_t TakeAll(std::vector<T*>* out) {
+    T* item = head_.exchange(nullptr, std::memory_order_acquire);
+    const size_t start = out->size();
+    for (; item != nullptr; item = item->queue_next) out->push_back(item);
+    // The stack holds the newest first.
+    for (size_t i = start, j = out->size(); i + 1 < j; ++i, --j) std::swap((*out)[i], (*out)[j - 1]);
+    taken_ += out->size() - start;
+    return out->size() - start;
+  }
+
+  // Consumer: blocks until `more` items beyond those taken so far were pushed, until
+  // `deadline`, or until Wake(); may return early (spuriously). The caller re-checks its
+  // own conditions after every return.
+  void WaitForMore(uint64_t more, absl::Time deadline) {
+    const uint64_t target = taken_ + more;
+    const uint32_t bell = bell_.load();
+    wake_at_.store(target);
+    if (pushes_.load() < target) {
+      timespec timeout;
+      timespec* timeout_ptr = nullptr;
+      if (deadline != absl::InfiniteFuture()) {
+        const absl::Duration left = deadline - absl::Now();
+        if (left <= absl::ZeroDuration()) {
+          wake_at_.store(kNever);
+          return;
+        }
+        timeout = absl::ToTimespec(left);
+        timeout_ptr = &timeout;
+      }
+      syscall(SYS_futex, reinterpret_cast<uint32_t*>(&bell_), FUTEX_WAIT_PRIVATE, bell,
+              timeout_ptr, nullptr, 0);
+    }
+    wake_at_.store(kNever);
+  }
+
+  // Consumer: answers every item of `group` and wakes their callers. One futex call
+  // wakes them all: a system call costs several microseconds on this kind of virtual
+  // machine, and one per caller made waking 64 callers take longer than their fsync.
+  // The items are not touched after their answered flag is set: a caller may return
+  // (and free its item) at once.
+  void AnswerAll(const std::vector<T*>& group) {
+    for (T* item : group) item->answered.store(true, std::memory_order_release);
+    answers_.fetch_add(1);
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&answers_), FUTEX_WAKE_PRIVATE,
+            std::numeric_limits<int>::max(), nullptr, nullptr, 0);
+  }
+
+  // Caller: blocks until the consumer answered item (AnswerAll). Everything the consumer
+  // wrote into the item before answering is visible afterwards. A caller whose item is
+  // in a later group than the one answered wakes too, and waits again.
+  void AwaitAnswer(const T* item) {
+    for (;;) {
+      const uint32_t answers = answers_.load();
+      if (item->answered.load(std::memory_order_acquire)) return;
+      syscall(SYS_futex, reinterpret_cast<uint32_t*>(&answers_), FUTEX_WAIT_PRIVATE, answers,
+              nullptr, nullptr, 0);
+    }
+  }
+
+  // Any thread: ends the consumer's current or next WaitForMore (stop, pause changes).
+  void Wake() {
+    bell_.fetch_add(1);
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&bell_), FUTEX_WAKE_PRIVATE, 1, nullptr,
+            nullptr, 0);
+  }
+
+ private:
+  static constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t), "futex word");
+
+  std::atomic<T*> head_{nullptr};
+  std::atomic<uint64_t> pushes_{0};       // items ever pushed
+  std::atomic<uint64_t> wake_at_{kNever};  // the push count the consumer waits for
+  std::atomic<uint32_t> bell_{0};          // the consumer's futex word
+  std::atomic<uint32_t> answers_{0};       // the callers' futex word: groups answered
+  uint64_t taken_ = 0;                     // consumer only: items ever taken
+};
+
+}  // namespace almanac::journal
+
+#endif  // ALMANAC_JOURNAL_COMMIT_QUEUE_H_
