@@ -22,16 +22,18 @@ void CommandContext::Emit(
                                                actor_->source, body_type, build_body));
 }
 
+// One caller's command (or replicated records), on the caller's stack until answered.
 struct Sequencer::Pending {
   Command command;
   // AppendReplicated: records to copy as they are (command is unused then).
   std::vector<std::string> replicated;
   bool is_replicated = false;
-  // Filled by the sequencer thread; read by the caller once done.
+  // Filled by the sequencer thread; read by the caller once answered.
   absl::Status status;
   CommitResult result;
-  bool done = false;  // guarded by queue_mu_
   std::thread::id caller;  // the submitting thread, for hold_
+  Pending* queue_next = nullptr;     // CommitQueue's link
+  std::atomic<bool> answered{false};  // CommitQueue's answer
 };
 
 Sequencer::Sequencer(journal::Journal* journal, state::State state, SequencerOptions options)
@@ -46,17 +48,9 @@ Sequencer::Sequencer(journal::Journal* journal, state::State state, SequencerOpt
 }
 
 Sequencer::~Sequencer() {
-  {
-    absl::MutexLock lock(&queue_mu_);
-    stopping_ = true;
-  }
+  stopping_ = true;
+  queue_.Wake();
   thread_.join();
-  absl::MutexLock lock(&queue_mu_);
-  for (auto& pending : queue_) {
-    pending->status = absl::UnavailableError("the controller is stopping");
-    pending->done = true;
-  }
-  queue_.clear();
 }
 
 void Sequencer::AddListener(std::function<void(const std::vector<AppliedRecord>&)> listener) {
@@ -92,15 +86,12 @@ void Sequencer::SetCommitGate(std::function<absl::Status(uint64_t last_seq)> gat
 
 absl::StatusOr<uint64_t> Sequencer::AppendReplicated(std::vector<std::string> records) {
   if (records.empty()) return absl::InvalidArgumentError("no records to append");
-  auto pending = std::make_shared<Pending>();
-  pending->replicated = std::move(records);
-  pending->is_replicated = true;
-  absl::MutexLock lock(&queue_mu_);
-  if (stopping_) return absl::UnavailableError("the controller is stopping");
-  if (!failed_.ok()) return failed_;
-  Enqueue(pending);
-  if (!pending->status.ok()) return pending->status;
-  return pending->result.last_seq;
+  Pending pending;
+  pending.replicated = std::move(records);
+  pending.is_replicated = true;
+  if (absl::Status s = Enqueue(&pending); !s.ok()) return s;
+  if (!pending.status.ok()) return pending.status;
+  return pending.result.last_seq;
 }
 
 uint64_t Sequencer::batches_written() const {
@@ -113,88 +104,133 @@ uint64_t Sequencer::commands_refused() const {
   return commands_refused_;
 }
 
-size_t Sequencer::queued_for_test() const {
-  absl::MutexLock lock(&queue_mu_);
-  return queue_.size();
-}
+size_t Sequencer::queued_for_test() const { return queued_commands_.load(); }
 
 absl::StatusOr<CommitResult> Sequencer::Submit(Command command) {
   if (!command.allowed_read_only) {
     absl::MutexLock lock(&counters_mu_);
     if (!read_only_reason_.empty()) return absl::UnavailableError(read_only_reason_);
   }
-  auto pending = std::make_shared<Pending>();
-  pending->command = std::move(command);
-  absl::MutexLock lock(&queue_mu_);
-  if (stopping_) return absl::UnavailableError("the controller is stopping");
-  if (!failed_.ok()) return failed_;
-  if (queue_.size() >= options_.queue_commands_max) {
-    return absl::ResourceExhaustedError("the controller's write queue is full; retry later");
-  }
-  Enqueue(pending);
-  if (!pending->status.ok()) return pending->status;
-  return pending->result;
+  Pending pending;
+  pending.command = std::move(command);
+  if (absl::Status s = Enqueue(&pending); !s.ok()) return s;
+  if (!pending.status.ok()) return pending.status;
+  return pending.result;
 }
 
-void Sequencer::Enqueue(const std::shared_ptr<Pending>& pending) {
+absl::Status Sequencer::Enqueue(Pending* pending) {
+  if (stopping_.load()) return absl::UnavailableError("the controller is stopping");
+  if (failed_flag_.load()) {
+    absl::MutexLock lock(&failed_mu_);
+    return failed_;
+  }
+  if (queued_commands_.fetch_add(1) >= options_.queue_commands_max) {
+    queued_commands_.fetch_sub(1);
+    return absl::ResourceExhaustedError("the controller's write queue is full; retry later");
+  }
+  // Checked again after counting in: Run stops only once it saw stopping_ and then
+  // queued_commands_ == 0, so either it waits for this command or this sees stopping_.
+  if (stopping_.load()) {
+    queued_commands_.fetch_sub(1);
+    return absl::UnavailableError("the controller is stopping");
+  }
   pending->caller = std::this_thread::get_id();
-  hold_.Returned(pending->caller);
-  queue_.push_back(pending);
-  Pending* raw = pending.get();
-  queue_mu_.Await(absl::Condition(
-      +[](Pending* p) { return p->done; }, raw));
+  queue_.Push(pending);
+  queue_.AwaitAnswer(pending);
+  return absl::OkStatus();
+}
+
+void Sequencer::SetFailed(const absl::Status& status) {
+  absl::MutexLock lock(&failed_mu_);
+  if (failed_.ok()) failed_ = status;
+  failed_flag_ = true;
+}
+
+void Sequencer::TakeQueued() {
+  std::vector<Pending*> taken;
+  queue_.TakeAll(&taken);
+  for (Pending* p : taken) {
+    hold_.Returned(p->caller);
+    waiting_.push_back(p);
+  }
+}
+
+void Sequencer::HoldForReturningCallers() {
+  const absl::Time deadline = absl::Now() + hold_.Budget();
+  while (!hold_.AllReturned() && !stopping_.load() &&
+         waiting_.size() < options_.batch_commands_max && absl::Now() < deadline) {
+    queue_.WaitForMore(hold_.missing(), deadline);
+    TakeQueued();
+  }
+  hold_.Forget();
+}
+
+std::vector<Sequencer::Pending*> Sequencer::NextBatch() {
+  // Take commands in order, up to the batch limit, stopping at the first whose keys
+  // conflict with an earlier one: it must decide against state that holds the earlier
+  // command's events, so it waits for the next batch.
+  std::vector<Pending*> batch;
+  absl::flat_hash_set<ObjectKey> read_keys;
+  absl::flat_hash_set<ObjectKey> write_keys;
+  while (!waiting_.empty() && batch.size() < options_.batch_commands_max) {
+    // Replicated records go in a batch of their own.
+    if (waiting_.front()->is_replicated) {
+      if (batch.empty()) {
+        batch.push_back(waiting_.front());
+        waiting_.pop_front();
+      }
+      break;
+    }
+    const Command& cmd = waiting_.front()->command;
+    bool conflict = false;
+    for (const ObjectKey& k : cmd.writes) {
+      conflict |= write_keys.contains(k) || read_keys.contains(k);
+    }
+    for (const ObjectKey& k : cmd.reads) conflict |= write_keys.contains(k);
+    if (conflict && !batch.empty()) break;
+    read_keys.insert(cmd.reads.begin(), cmd.reads.end());
+    write_keys.insert(cmd.writes.begin(), cmd.writes.end());
+    batch.push_back(waiting_.front());
+    waiting_.pop_front();
+  }
+  queued_commands_.fetch_sub(batch.size());
+  return batch;
+}
+
+void Sequencer::Answer(const std::vector<Pending*>& batch) {
+  for (Pending* p : batch) hold_.Answered(p->caller);
+  // Last: a caller may return (and free its Pending) as soon as it is answered.
+  queue_.AnswerAll(batch);
 }
 
 void Sequencer::Run() {
-  const auto has_work_or_stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
-    return stopping_ || !queue_.empty();
-  };
-  while (true) {
-    std::vector<std::shared_ptr<Pending>> batch;
-    {
-      absl::MutexLock lock(&queue_mu_);
-      queue_mu_.Await(absl::Condition(&has_work_or_stopping));
-      if (!stopping_ && !hold_.AllReturned()) {
-        const auto hold_is_over = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
-          return stopping_ || hold_.AllReturned() ||
-                 queue_.size() >= options_.batch_commands_max;
-        };
-        queue_mu_.AwaitWithTimeout(absl::Condition(&hold_is_over), hold_.Budget());
-      }
-      hold_.Forget();
-      if (stopping_) return;
-      // Take commands in order, up to the batch limit, stopping at the first whose keys
-      // conflict with an earlier one: it must decide against state that holds the
-      // earlier command's events, so it waits for the next batch.
-      absl::flat_hash_set<ObjectKey> read_keys;
-      absl::flat_hash_set<ObjectKey> write_keys;
-      while (!queue_.empty() && batch.size() < options_.batch_commands_max) {
-        // Replicated records go in a batch of their own.
-        if (queue_.front()->is_replicated) {
-          if (batch.empty()) {
-            batch.push_back(std::move(queue_.front()));
-            queue_.pop_front();
-          }
-          break;
-        }
-        const Command& cmd = queue_.front()->command;
-        bool conflict = false;
-        for (const ObjectKey& k : cmd.writes) {
-          conflict |= write_keys.contains(k) || read_keys.contains(k);
-        }
-        for (const ObjectKey& k : cmd.reads) conflict |= write_keys.contains(k);
-        if (conflict && !batch.empty()) break;
-        read_keys.insert(cmd.reads.begin(), cmd.reads.end());
-        write_keys.insert(cmd.writes.begin(), cmd.writes.end());
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
+  for (;;) {
+    TakeQueued();
+    if (stopping_.load()) {
+      // Everything still queued is refused; callers that come later are refused by
+      // Enqueue. A Push racing with this drain is caught by the next loop.
+      std::vector<Pending*> refused(waiting_.begin(), waiting_.end());
+      waiting_.clear();
+      for (Pending* p : refused) p->status = absl::UnavailableError("the controller is stopping");
+      queued_commands_.fetch_sub(refused.size());
+      Answer(refused);
+      if (queued_commands_.load() == 0) return;
+      queue_.WaitForMore(1, absl::Now() + absl::Milliseconds(10));
+      continue;
     }
+    if (waiting_.empty()) {
+      queue_.WaitForMore(1, absl::InfiniteFuture());
+      continue;
+    }
+    HoldForReturningCallers();
+    std::vector<Pending*> batch = NextBatch();
+    if (batch.empty()) continue;  // stopping began during the hold
     if (batch.size() == 1 && batch.front()->is_replicated) {
       ProcessReplicated(*batch.front());
     } else {
       ProcessBatch(batch);
     }
+    Answer(batch);
   }
 }
 
@@ -230,14 +266,12 @@ void Sequencer::ProcessReplicated(Pending& pending) {
     // An EpochStarted of the primary raises the epoch this copy would write under.
     epoch_ = std::max(epoch_, state_epoch);
   }
-  absl::MutexLock lock(&queue_mu_);
-  if (status.code() == absl::StatusCode::kDataLoss && last.ok()) failed_ = status;
+  if (status.code() == absl::StatusCode::kDataLoss && last.ok()) SetFailed(status);
   pending.status = status;
   if (status.ok()) pending.result.last_seq = *last;
-  pending.done = true;
 }
 
-void Sequencer::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
+void Sequencer::ProcessBatch(const std::vector<Pending*>& batch) {
   // Step 2: decide. Only this thread writes the state, so reading it under the reader
   // lock is enough; readers proceed in parallel.
   const int64_t now_ms =
@@ -310,8 +344,7 @@ void Sequencer::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
     if (!applied.empty()) ++batches_written_;
     commands_refused_ += refused;
   }
-  absl::MutexLock lock(&queue_mu_);
-  if (!write_status.ok()) failed_ = write_status;
+  if (!write_status.ok()) SetFailed(write_status);
   if (write_time) hold_.set_last_write(*write_time);
   uint64_t first_seq = applied.empty() ? 0 : applied.front().seq;
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -321,8 +354,6 @@ void Sequencer::ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch) {
     if (p.status.ok() && p.result.events > 0) {
       p.result.last_seq = first_seq + draft_ends[i] - 1;
     }
-    hold_.Answered(p.caller);
-    p.done = true;
   }
 }
 

@@ -24,6 +24,7 @@
 #ifndef ALMANAC_CTL_SEQUENCER_H_
 #define ALMANAC_CTL_SEQUENCER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -38,6 +39,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "ctl/state/state.h"
+#include "journal/commit_queue.h"
 #include "journal/group_hold.h"
 #include "journal/journal.h"
 #include "schemas/events_generated.h"
@@ -206,11 +208,22 @@ class Sequencer {
  private:
   struct Pending;
   void Run();
-  // Adds `pending` to the queue and blocks until the sequencer thread is done with it.
-  void Enqueue(const std::shared_ptr<Pending>& pending)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
-  void ProcessBatch(std::vector<std::shared_ptr<Pending>>& batch);
+  // Queues `pending` for the sequencer thread and blocks until it is answered, unless
+  // the sequencer is stopping, failed or full (then returns that error at once).
+  absl::Status Enqueue(Pending* pending);
+  // Sequencer thread: moves what callers pushed into waiting_, noting who came back.
+  void TakeQueued();
+  // Sequencer thread: the GroupHold wait (journal/group_hold.h).
+  void HoldForReturningCallers();
+  // Sequencer thread: the next batch from waiting_ (see Run), counted out of
+  // queued_commands_.
+  std::vector<Pending*> NextBatch();
+  void ProcessBatch(const std::vector<Pending*>& batch);
   void ProcessReplicated(Pending& pending);
+  // Sequencer thread: enters the failed state (the first error stays).
+  void SetFailed(const absl::Status& status);
+  // Sequencer thread: answers `batch`.
+  void Answer(const std::vector<Pending*>& batch);
 
   journal::Journal* const journal_;
   const SequencerOptions options_;
@@ -218,13 +231,20 @@ class Sequencer {
   mutable absl::Mutex state_mu_;
   state::State state_ ABSL_GUARDED_BY(state_mu_);
 
-  mutable absl::Mutex queue_mu_;
-  std::deque<std::shared_ptr<Pending>> queue_ ABSL_GUARDED_BY(queue_mu_);
-  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
-  absl::Status failed_ ABSL_GUARDED_BY(queue_mu_);
+  // Callers' commands on their way to the sequencer thread (journal/commit_queue.h).
+  journal::CommitQueue<Pending> queue_;
+  std::atomic<size_t> queued_commands_{0};  // submitted and not yet taken into a batch
+  std::atomic<bool> stopping_{false};
+  mutable absl::Mutex failed_mu_;
+  absl::Status failed_ ABSL_GUARDED_BY(failed_mu_);
+  std::atomic<bool> failed_flag_{false};  // failed_ is set (read without failed_mu_)
+
+  // Sequencer thread only.
+  std::deque<Pending*> waiting_;  // taken from queue_, oldest first, not yet in a batch
   // Holds the next batch briefly for the callers the last one answered, so clients
   // that take turns share one fsync instead of alternating (journal/group_hold.h).
-  journal::GroupHold hold_ ABSL_GUARDED_BY(queue_mu_);
+  journal::GroupHold hold_;
+
   mutable absl::Mutex listeners_mu_;
   std::vector<std::function<void(const std::vector<AppliedRecord>&)>> listeners_
       ABSL_GUARDED_BY(listeners_mu_);
