@@ -264,17 +264,14 @@ RequestMetadata ParseRequestMetadata(const zt::Dictionary& d) {
 }
 
 bool NetworkConfigParts::BuiltFrom(const state::Network& network) const {
-  return nwid == network.nwid && network_created_ms == network.creation_time_ms &&
-         network_revision == network.revision && config == network.config;
+  return nwid == network.nwid && network_changed_seq == network.changed_seq;
 }
 
 NetworkConfigParts CompileNetworkParts(const state::Network& network) {
   const state::NetworkConfig& config = network.config;
   NetworkConfigParts p;
   p.nwid = network.nwid;
-  p.network_created_ms = network.creation_time_ms;
-  p.network_revision = network.revision;
-  p.config = config;
+  p.network_changed_seq = network.changed_seq;
 
   p.head = "v=";
   AppendHex16(p.head, 7);
@@ -338,8 +335,7 @@ absl::StatusOr<std::string> EncodeConfigDictionary(const ConfigInput& in) {
     compiled = CompileNetworkParts(network);
     parts = &compiled;
   }
-  // The cheap half of BuiltFrom (the caller compared the whole config).
-  ALMANAC_CHECK(parts->nwid == network.nwid && parts->network_revision == network.revision);
+  ALMANAC_CHECK(parts->BuiltFrom(network));
   if (!parts->routes_status.ok()) return parts->routes_status;
   auto rules = RulesFor(*parts, in.metadata);
   if (!rules.ok()) return rules.status();

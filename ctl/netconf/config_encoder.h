@@ -64,13 +64,12 @@ struct SignedCredentials {
 // dictionary), and how the rules come out for each kind of node. Built from one network
 // state by CompileNetworkParts; valid for another only when BuiltFrom says so.
 struct NetworkConfigParts {
-  // What it was built from. The whole config is kept and compared, not just the revision:
-  // a network deleted and created again within one millisecond has the same revision and
-  // creation time, and a stale rule or route must never reach a node.
+  // What it was built from: the network state named by its changed_seq (the seq of the
+  // record that made it). Not (creation time, revision): a network deleted and created
+  // again within one millisecond has the same pair, and a stale rule or route must never
+  // reach a node.
   uint64_t nwid = 0;
-  int64_t network_created_ms = 0;
-  uint64_t network_revision = 0;
-  state::NetworkConfig config;
+  uint64_t network_changed_seq = 0;
 
   std::string head;      // v, nwid
   std::string settings;  // ctmd, r (between ts and id)

@@ -160,13 +160,12 @@ class Responder {
     RequestMetadata metadata;
   };
   using MemberKey = std::pair<uint64_t, uint64_t>;  // (nwid, address)
-  // Credentials signed for a member, reused only while the state they were built from
-  // (network and member creation and revision) and the node's limits are the same.
+  // Credentials signed for a member, reused only while the network and member states
+  // they were built from (named by their changed_seq, see state::Member) and the node's
+  // limits are the same.
   struct CachedCredentials {
-    int64_t network_created_ms = 0;
-    uint64_t network_revision = 0;
-    int64_t member_created_ms = 0;
-    uint64_t member_revision = 0;
+    uint64_t network_changed_seq = 0;
+    uint64_t member_changed_seq = 0;
     uint64_t capabilities_max = 0, capability_rules_max = 0, tags_max = 0;
     SignedCredentials credentials;
   };

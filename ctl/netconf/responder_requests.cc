@@ -129,10 +129,8 @@ std::vector<std::string> Responder::ConfigChunks(uint64_t nwid, uint64_t address
     if (cached != credentials_.end()) {
       const CachedCredentials& c = cached->second;
       const int64_t age_ms = input.now_ms - c.credentials.signed_at_ms;
-      if (c.network_created_ms == network->creation_time_ms &&
-          c.network_revision == network->revision &&
-          c.member_created_ms == member->creation_time_ms &&
-          c.member_revision == member->revision &&
+      if (c.network_changed_seq == network->changed_seq &&
+          c.member_changed_seq == member->changed_seq &&
           c.capabilities_max == metadata.capabilities_max &&
           c.capability_rules_max == metadata.capability_rules_max &&
           c.tags_max == metadata.tags_max && age_ms >= 0 &&
@@ -140,8 +138,7 @@ std::vector<std::string> Responder::ConfigChunks(uint64_t nwid, uint64_t address
         input.reuse = &c.credentials;
       }
     }
-    CachedCredentials made{network->creation_time_ms, network->revision,
-                           member->creation_time_ms,  member->revision,
+    CachedCredentials made{network->changed_seq,      member->changed_seq,
                            metadata.capabilities_max, metadata.capability_rules_max,
                            metadata.tags_max,         {}};
     if (input.reuse == nullptr) input.credentials_out = &made.credentials;

@@ -616,13 +616,28 @@ TEST_F(ResponderTest, DeletedNetworkIsObjNotFoundAndEchoAcksAreCounted) {
   EXPECT_EQ(ErrorCode(got[0]), static_cast<uint8_t>(zt::ErrorCode::kObjNotFound));
 }
 
+// The (id, value) of each tag credential in a TAG value, in order; {{0, 0}} marks bytes
+// that do not parse.
+std::vector<std::pair<uint32_t, uint32_t>> TagValues(std::string_view bytes) {
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  while (!bytes.empty()) {
+    size_t used = 0;
+    absl::StatusOr<TagCredential> tag = ParseTag(bytes, &used);
+    if (!tag.ok() || used == 0) return {{0, 0}};
+    out.emplace_back(tag->id, tag->value);
+    bytes.remove_prefix(used);
+  }
+  return out;
+}
+
 // Goal: the responder's compiled network parts (NetworkParts) never serve a stale config.
 // Method: a member asks, then the network changes (name, route, rules) through the journal:
 // the push on the next Tick and the next answer carry the new values; then the network is
 // deleted and created again twice in one millisecond with different configs (same revision,
-// same creation time): the second push and answer carry the second config. Every config is
-// also compared with a fresh BuildConfigDictionary of the state, key by key (apart from the
-// credentials, signed at other times).
+// same creation time): the second push and answer carry the second config, and the same
+// for the member's cached credentials (a default tag value). Every config is also compared
+// with a fresh BuildConfigDictionary of the state, key by key (apart from C and COO, which
+// carry their signing time).
 TEST_F(ResponderTest, NetworkChangesReachTheNextAnswerThroughThePartsCache) {
   absl::BitGen rng;
   const uint64_t nwid = (controller_.address() << 24) | 0x60;
@@ -691,6 +706,10 @@ TEST_F(ResponderTest, NetworkChangesReachTheNextAnswerThroughThePartsCache) {
       SCOPED_TRACE(key);
       EXPECT_EQ(fresh->entries()[i].first, key);
       if (key == "C" || key == "COO") continue;
+      if (key == "TAG") {  // signed at another time: compare what each tag says
+        EXPECT_EQ(TagValues(fresh->entries()[i].second), TagValues(value));
+        continue;
+      }
       EXPECT_EQ(fresh->entries()[i].second, value);
     }
   };
@@ -764,6 +783,25 @@ TEST_F(ResponderTest, NetworkChangesReachTheNextAnswerThroughThePartsCache) {
   EXPECT_EQ(routes(fifth), routes(fourth));
   expect_fresh(fifth);
   EXPECT_EQ(responder_->table_sizes_for_test().network_parts, 1u);
+
+  // The member's signed credentials are cached too (reused for two minutes). Recreated
+  // twice in the same millisecond with a different default tag value, network and member
+  // have the same creation times and revisions both times; the answer must carry the
+  // second tag value (expect_fresh compares TAG), not the credentials signed for the first.
+  using Tags = std::vector<std::pair<uint32_t, uint32_t>>;
+  other.tags_json = R"([{"id":10,"default":5}])";
+  recreate(other);
+  zt::Dictionary tagged = push_now();
+  EXPECT_EQ(TagValues(tagged.Get("TAG").value_or("")), (Tags{{10, 5}}));
+  expect_fresh(tagged);
+  other.tags_json = R"([{"id":10,"default":7}])";
+  recreate(other);
+  zt::Dictionary retagged = push_now();
+  EXPECT_EQ(TagValues(retagged.Get("TAG").value_or("")), (Tags{{10, 7}}));
+  expect_fresh(retagged);
+  zt::Dictionary asked = ask();  // may reuse the credentials just signed: they are current
+  EXPECT_EQ(TagValues(asked.Get("TAG").value_or("")), (Tags{{10, 7}}));
+  expect_fresh(asked);
 }
 
 }  // namespace

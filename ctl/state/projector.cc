@@ -72,6 +72,13 @@ absl::Status ApplyEpochStarted(const Context& c, const schema::EpochStarted& bod
   return absl::OkStatus();
 }
 
+// Every event about a network or member counts in its revision and its changed_seq.
+template <typename NetworkOrMember>
+void Changed(const Context& c, NetworkOrMember& object) {
+  ++object.revision;
+  object.changed_seq = c.seq;
+}
+
 absl::Status ApplyNetworkCreated(const Context& c, const schema::NetworkCreated& body) {
   NetworkMap& networks = StateAccess::networks(c.state);
   if (networks.contains(body.nwid())) {
@@ -81,7 +88,7 @@ absl::Status ApplyNetworkCreated(const Context& c, const schema::NetworkCreated&
   network.nwid = body.nwid();
   network.config = NetworkConfigFromFlat(body.config());
   network.creation_time_ms = c.time_ms;
-  network.revision = 1;
+  Changed(c, network);  // revision 1
   return absl::OkStatus();
 }
 
@@ -89,7 +96,7 @@ absl::Status ApplyNetworkChanged(const Context& c, const schema::NetworkChanged&
   absl::StatusOr<Network*> network = MutableNetwork(c, body.nwid());
   if (!network.ok()) return network.status();
   (*network)->config = NetworkConfigFromFlat(body.config());
-  ++(*network)->revision;
+  Changed(c, **network);
   return absl::OkStatus();
 }
 
@@ -129,7 +136,7 @@ absl::Status ApplyMemberJoined(const Context& c, const schema::MemberJoined& bod
                                                    : NewMember(c, **network, body.address());
   member.identity_public = key;
   member.has_identity = true;
-  ++member.revision;
+  Changed(c, member);
   return absl::OkStatus();
 }
 
@@ -142,7 +149,7 @@ absl::Status ApplyMemberCreated(const Context& c, const schema::MemberCreated& b
   }
   Member& member = NewMember(c, **network, body.address());
   member.config = MemberConfigFromFlat(body.config());
-  member.revision = 1;
+  Changed(c, member);  // revision 1
   return absl::OkStatus();
 }
 
@@ -157,7 +164,7 @@ absl::Status ApplyMemberAuthorized(const Context& c, const schema::MemberAuthori
   (*member)->config.authorized = true;
   (*member)->last_authorized_time_ms = c.time_ms;
   (*member)->last_authorized_credential_type = *type;
-  ++(*member)->revision;
+  Changed(c, **member);
   return absl::OkStatus();
 }
 
@@ -167,7 +174,7 @@ absl::Status ApplyMemberDeauthorized(const Context& c,
   if (!member.ok()) return member.status();
   (*member)->config.authorized = false;
   (*member)->last_deauthorized_time_ms = c.time_ms;
-  ++(*member)->revision;
+  Changed(c, **member);
   return absl::OkStatus();
 }
 
@@ -175,7 +182,7 @@ absl::Status ApplyMemberChanged(const Context& c, const schema::MemberChanged& b
   absl::StatusOr<Member*> member = MutableMember(c, body.nwid(), body.address());
   if (!member.ok()) return member.status();
   (*member)->config = MemberConfigFromFlat(body.config());
-  ++(*member)->revision;
+  Changed(c, **member);
   return absl::OkStatus();
 }
 
@@ -197,7 +204,7 @@ absl::Status ApplyIp(const Context& c, const IpBody& body, bool assign) {
   auto it = std::find(ips.begin(), ips.end(), ip);
   if (assign && it == ips.end()) ips.push_back(std::move(ip));
   if (!assign && it != ips.end()) ips.erase(it);
-  ++(*member)->revision;
+  Changed(c, **member);
   return absl::OkStatus();
 }
 

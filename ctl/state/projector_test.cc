@@ -100,6 +100,37 @@ TEST_F(ProjectorTest, NetworkLifecycle) {
   EXPECT_EQ(state_.network_count(), 0u);
 }
 
+// changed_seq names one state of a network or member (the netconf caches key on it): it
+// is the seq of the last record that created or changed that object, and a network and
+// member deleted and created again at the same millisecond get new ones though their
+// revisions and creation times repeat.
+TEST_F(ProjectorTest, ChangedSeqIsTheLastRecordThatMadeTheObject) {
+  InitNetwork();  // seqs 1, 2
+  EXPECT_EQ(state_.FindNetwork(kNwid)->changed_seq, 2u);
+  Ok(maker_.MemberJoined(kNwid, kAddress, TestIdentity(kAddress)));  // 3
+  EXPECT_EQ(state_.FindMember(kNwid, kAddress)->changed_seq, 3u);
+  EXPECT_EQ(state_.FindNetwork(kNwid)->changed_seq, 2u);  // member events leave it alone
+  Ok(maker_.MemberAuthorized(kNwid, kAddress, "api"));  // 4
+  EXPECT_EQ(state_.FindMember(kNwid, kAddress)->changed_seq, 4u);
+  Ok(maker_.NetworkChanged(kNwid, NetworkConfig{}));  // 5
+  EXPECT_EQ(state_.FindNetwork(kNwid)->changed_seq, 5u);
+  EXPECT_EQ(state_.FindMember(kNwid, kAddress)->changed_seq, 4u);
+
+  const Network before = *state_.FindNetwork(kNwid);
+  const Member member_before = *state_.FindMember(kNwid, kAddress);
+  Ok(maker_.NetworkDeleted(kNwid));                                   // 6
+  Ok(maker_.NetworkCreated(kNwid, NetworkConfig{}));                  // 7
+  Ok(maker_.NetworkChanged(kNwid, NetworkConfig{}));                  // 8
+  Ok(maker_.MemberJoined(kNwid, kAddress, TestIdentity(kAddress)));  // 9
+  Ok(maker_.MemberAuthorized(kNwid, kAddress, "api"));                // 10
+  const Network& after = *state_.FindNetwork(kNwid);
+  const Member& member_after = *state_.FindMember(kNwid, kAddress);
+  EXPECT_EQ(after.revision, before.revision);
+  EXPECT_EQ(member_after.revision, member_before.revision);
+  EXPECT_EQ(after.changed_seq, 8u);
+  EXPECT_EQ(member_after.changed_seq, 10u);
+}
+
 TEST_F(ProjectorTest, MemberJoinedCreatesThenRecordsIdentity) {
   InitNetwork();
   Ok(maker_.MemberJoined(kNwid, kAddress, TestIdentity(kAddress)));

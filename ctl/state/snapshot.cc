@@ -28,7 +28,7 @@ flatbuffers::Offset<schema::MemberState> BuildMember(flatbuffers::FlatBufferBuil
   }
   return schema::CreateMemberState(b, m.nwid, m.address, config, identity, m.creation_time_ms,
                                    m.revision, m.last_authorized_time_ms,
-                                   m.last_deauthorized_time_ms, credential);
+                                   m.last_deauthorized_time_ms, credential, m.changed_seq);
 }
 
 absl::Status Corrupt(const std::string& what) {
@@ -48,6 +48,7 @@ absl::Status LoadMember(const schema::MemberState& flat, State& state) {
   member.config = MemberConfigFromFlat(flat.config());
   member.creation_time_ms = flat.creation_time_ms();
   member.revision = flat.revision();
+  member.changed_seq = flat.changed_seq();
   member.last_authorized_time_ms = flat.last_authorized_time_ms();
   member.last_deauthorized_time_ms = flat.last_deauthorized_time_ms();
   if (flat.identity() != nullptr && flat.identity()->size() > 0) {
@@ -89,6 +90,7 @@ absl::Status LoadObjects(const schema::Snapshot& snapshot, State& state) {
       network.config = NetworkConfigFromFlat(flat->config());
       network.creation_time_ms = flat->creation_time_ms();
       network.revision = flat->revision();
+      network.changed_seq = flat->changed_seq();
     }
   }
   if (snapshot.members() == nullptr) return absl::OkStatus();
@@ -136,7 +138,7 @@ void BuildSnapshot(const State& state, flatbuffers::FlatBufferBuilder& b) {
     const Network& network = *state.FindNetwork(nwid);
     auto config = BuildNetworkConfig(b, network.config);
     networks.push_back(schema::CreateNetworkState(b, nwid, config, network.creation_time_ms,
-                                                  network.revision));
+                                                  network.revision, network.changed_seq));
   }
   auto networks_vector = b.CreateVector(networks);
   auto chain_hash = b.CreateVector(state.chain_hash().data(), state.chain_hash().size());

@@ -6,7 +6,9 @@
 // so names sort by seq:
 //   offset  size  field
 //   0       8     magic "ALMSNAP1" (ASCII)
-//   8       4     format version, uint32 = 1
+//   8       4     format version, uint32 = 2 (2 added changed_seq to networks and
+//                 members; a file of another version is skipped like a corrupt one, and
+//                 the journal is replayed instead)
 //   12      4     reserved, uint32 = 0
 //   16      8     payload length in bytes, uint64
 //   24      8     seq of the snapshot, uint64 (must equal the payload's seq)

@@ -25,7 +25,7 @@ namespace almanac::state {
 namespace {
 
 constexpr char kMagic[8] = {'A', 'L', 'M', 'S', 'N', 'A', 'P', '1'};
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 constexpr char kPrefix[] = "snapshot-";
 constexpr char kSuffix[] = ".alms";
 constexpr size_t kSeqDigits = 20;

@@ -30,7 +30,7 @@ bool MemberConfig::operator==(const MemberConfig& o) const {
 bool Member::operator==(const Member& o) const {
   return nwid == o.nwid && address == o.address && config == o.config &&
          creation_time_ms == o.creation_time_ms && revision == o.revision &&
-         last_authorized_time_ms == o.last_authorized_time_ms &&
+         changed_seq == o.changed_seq && last_authorized_time_ms == o.last_authorized_time_ms &&
          last_deauthorized_time_ms == o.last_deauthorized_time_ms &&
          has_identity == o.has_identity && identity_public == o.identity_public &&
          last_authorized_credential_type == o.last_authorized_credential_type;
@@ -38,7 +38,8 @@ bool Member::operator==(const Member& o) const {
 
 bool Network::operator==(const Network& o) const {
   if (nwid != o.nwid || config != o.config || creation_time_ms != o.creation_time_ms ||
-      revision != o.revision || members.size() != o.members.size()) {
+      revision != o.revision || changed_seq != o.changed_seq ||
+      members.size() != o.members.size()) {
     return false;
   }
   for (const auto& [address, member] : members) {

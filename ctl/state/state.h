@@ -121,6 +121,11 @@ struct Member {
   MemberConfig config;
   int64_t creation_time_ms = 0;
   uint64_t revision = 0;  // +1 on every event about this member
+  // Seq of the last record that created or changed this member. Unlike (creation time,
+  // revision) it names one state of the member: a member deleted and created again in
+  // the same millisecond gets a new one. Caches of what is derived from a member (the
+  // netconf responder's signed credentials) key on it.
+  uint64_t changed_seq = 0;
   int64_t last_authorized_time_ms = 0;    // 0 until first authorized
   int64_t last_deauthorized_time_ms = 0;  // 0 until first deauthorized
   // The public key the node presented on its first request (MemberJoined). Only the
@@ -154,6 +159,9 @@ struct Network {
   NetworkConfig config;
   int64_t creation_time_ms = 0;
   uint64_t revision = 0;  // +1 on NetworkCreated and every NetworkChanged
+  // Seq of the last NetworkCreated or NetworkChanged record: names one state of the
+  // network's config, as Member::changed_seq does for a member.
+  uint64_t changed_seq = 0;
   MemberMap members;      // unordered; see State::MembersSorted for a sorted view
 
   bool operator==(const Network& o) const;  // compares members too
