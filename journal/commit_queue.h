@@ -50,7 +50,7 @@ class CommitQueue {
                                           std::memory_order_relaxed));
     // Counted after the item is reachable, so a consumer woken by this count finds it.
     const uint64_t pushed = pushes_.fetch_add(1) + 1;
-    if (pushed >= wake_at_.load() && wake_at_.exchange(kNever) != kNever) Wake();
+    if (pushed >= wake_at_.load() && wake_at_.exchange(kNever) != kNever) RingBell();
   }
 
   // Whether nothing is queued right now (a hint: a Push may be under way).
@@ -68,13 +68,16 @@ class CommitQueue {
   }
 
   // Consumer: blocks until `more` items beyond those taken so far were pushed, until
-  // `deadline`, or until Wake(); may return early (spuriously). The caller re-checks its
-  // own conditions after every return.
+  // `deadline`, or until Wake() was called (also when that was before this call and after
+  // the last WaitForMore returned); may return early (spuriously). The caller re-checks
+  // its own conditions after every return.
   void WaitForMore(uint64_t more, absl::Time deadline) {
     const uint64_t target = taken_ + more;
     const uint32_t bell = bell_.load();
     wake_at_.store(target);
-    if (pushes_.load() < target) {
+    // A Wake() between the caller's last look at its own flags (stopping...) and the bell
+    // load above would otherwise be slept through: it left woken_ set.
+    if (!woken_.exchange(false) && pushes_.load() < target) {
       timespec timeout;
       timespec* timeout_ptr = nullptr;
       if (deadline != absl::InfiniteFuture()) {
@@ -118,12 +121,17 @@ class CommitQueue {
 
   // Any thread: ends the consumer's current or next WaitForMore (stop, pause changes).
   void Wake() {
+    woken_.store(true);
+    RingBell();
+  }
+
+ private:
+  void RingBell() {
     bell_.fetch_add(1);
     syscall(SYS_futex, reinterpret_cast<uint32_t*>(&bell_), FUTEX_WAKE_PRIVATE, 1, nullptr,
             nullptr, 0);
   }
 
- private:
   static constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
   static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t), "futex word");
 
@@ -131,6 +139,7 @@ class CommitQueue {
   std::atomic<uint64_t> pushes_{0};       // items ever pushed
   std::atomic<uint64_t> wake_at_{kNever};  // the push count the consumer waits for
   std::atomic<uint32_t> bell_{0};          // the consumer's futex word
+  std::atomic<bool> woken_{false};         // Wake() called, not yet seen by WaitForMore
   std::atomic<uint32_t> answers_{0};       // the callers' futex word: groups answered
   uint64_t taken_ = 0;                     // consumer only: items ever taken
 };

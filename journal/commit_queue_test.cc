@@ -81,6 +81,14 @@ TEST(CommitQueueTest, WakeEndsAWaitWithNoDeadline) {
   waker.join();
 }
 
+// The consumer checks its stop flag, then waits: a Wake() that comes between the two must
+// not be slept through (the journal's destructor hung on exactly that).
+TEST(CommitQueueTest, WakeBeforeTheWaitIsNotLost) {
+  CommitQueue<Item> queue;
+  queue.Wake();
+  queue.WaitForMore(1, absl::InfiniteFuture());  // hangs (test timeout) if lost
+}
+
 // The way the journal and the sequencer use it: producers push and wait for their answer,
 // one consumer takes groups and answers them. Every item is answered exactly once, with
 // what the consumer wrote, and each producer's items arrive in its order.
