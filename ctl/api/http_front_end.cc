@@ -187,12 +187,11 @@ class ConnectionStream : public httplib::Stream {
       IpAndPort(address, length, ip, port);
     }
   }
+  // Nothing in Almanac reads a request's local address, and cpp-httplib asks for it on
+  // every request: not worth a system call each time.
   void get_local_ip_and_port(std::string& ip, int& port) const override {
-    sockaddr_storage address{};
-    socklen_t length = sizeof(address);
-    if (getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-      IpAndPort(address, length, ip, port);
-    }
+    ip.clear();
+    port = 0;
   }
   socket_t socket() const override { return fd_; }
 
