@@ -91,7 +91,9 @@ void IpAndPort(const sockaddr_storage& address, socklen_t length, std::string& i
 // virtual machine this runs on): reads and writes try the socket first and wait only
 // when it would block, and the response head cpp-httplib writes on its own is held and
 // sent together with the first body write (one send, one segment, one wake-up of the
-// client instead of two); Flush sends whatever is held.
+// client instead of two). What is held goes out at the latest before the next read from
+// the socket, before each piece of a streamed body, and at the end of the request
+// (Flush).
 class ConnectionStream : public httplib::Stream {
  public:
   ConnectionStream(int fd, absl::Duration read_timeout, absl::Duration write_timeout)
@@ -139,6 +141,9 @@ class ConnectionStream : public httplib::Stream {
   // Reads up to `size` bytes past the head straight from the socket, waiting until
   // `deadline` at most; 0 when the client closed, -1 on failure or at the deadline.
   ssize_t ReadBy(char* ptr, size_t size, Clock::time_point deadline) {
+    // Whatever write() held goes out before waiting for the client, which may be waiting
+    // for it: "HTTP/1.1 100 Continue" before an Expect: 100-continue body.
+    if (!Flush()) return -1;
     while (true) {
       const ssize_t n = recv(fd_, ptr, size, MSG_DONTWAIT);
       if (n >= 0) return n;

@@ -185,6 +185,35 @@ TEST_F(HttpFrontEndTest, PipelinedRequestsAndBodiesAreServedInOrder) {
   close(fd);
 }
 
+// A client that sends "Expect: 100-continue" (curl does, for larger bodies) waits for the
+// interim answer before it sends its body. The front end holds a response head back to
+// send it with the body; an interim answer must not wait for anything.
+TEST_F(HttpFrontEndTest, ExpectContinueIsAnsweredBeforeTheBodyIsSent) {
+  Start(HttpFrontEndOptions{});
+  const int fd = ConnectLoopback(front_->port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(SendAll(fd,
+                      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                      "Expect: 100-continue\r\n\r\n"));
+  std::string got;
+  const Clock::time_point end = Clock::now() + std::chrono::seconds(2);
+  while (got.find("\r\n\r\n") == std::string::npos && Clock::now() < end) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    char buf[512];
+    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(got, "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_TRUE(SendAll(fd, "body"));
+  bool closed = false;
+  const std::string answer = ReadUntilClosed(fd, milliseconds(500), &closed);
+  EXPECT_NE(answer.find("HTTP/1.1 200"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("\r\n\r\nbody"), std::string::npos) << answer;
+  close(fd);
+}
+
 TEST_F(HttpFrontEndTest, AHeadWithoutAnEndGets431) {
   HttpFrontEndOptions options;
   options.head_bytes_max = 1024;
