@@ -224,7 +224,7 @@ void Sequencer::Run() {
     }
     HoldForReturningCallers();
     std::vector<Pending*> batch = NextBatch();
-    if (batch.empty()) continue;  // stopping began during the hold
+    ALMANAC_CHECK(!batch.empty());  // waiting_ was not empty, and the hold only adds
     if (batch.size() == 1 && batch.front()->is_replicated) {
       ProcessReplicated(*batch.front());
     } else {
