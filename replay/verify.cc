@@ -61,6 +61,9 @@ SnapshotBytes ReadNewestSnapshot(const std::vector<std::string>& paths) {
     }
     // Gone since it was listed: a live almanacd deleted it after writing newer ones.
     if (absl::IsNotFound(payload.status())) continue;
+    // Intact but of another format version (written before an upgrade): nothing to compare
+    // with, and nothing wrong with it; almanacd skips it the same way.
+    if (absl::IsFailedPrecondition(payload.status())) continue;
     out.problems.push_back(absl::StrCat("damaged snapshot: ", payload.status().message()));
   }
   return out;

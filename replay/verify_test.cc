@@ -341,5 +341,25 @@ TEST_F(SnapshotCompareTest, DamagedNewestSnapshotFallsBackToTheOlderOne) {
   EXPECT_TRUE(r->snapshot_matches);
 }
 
+// A snapshot written by a build with another snapshot format (intact: its hash holds) is
+// not damage: verify skips it without a problem and compares the older one, as almanacd
+// skips it at start.
+TEST_F(SnapshotCompareTest, IntactSnapshotOfAnotherFormatVersionIsSkippedQuietly) {
+  const std::string copy = CopyWithWrongSnapshotAt13();
+  const std::string newest = copy + "/snapshots/snapshot-00000000000000000013.alms";
+  ASSERT_TRUE(fs::exists(newest));
+  {
+    std::fstream f(newest, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(8);  // format version, uint32 little-endian (ctl/state/snapshot.h)
+    f.put('\x01');
+  }
+  absl::StatusOr<VerifyReport> r = VerifySource(SourcePaths(copy), nullptr);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->problems.empty()) << r->Text();
+  EXPECT_EQ(r->snapshot_seq, 12u);
+  EXPECT_TRUE(r->snapshot_compared);
+  EXPECT_TRUE(r->snapshot_matches);
+}
+
 }  // namespace
 }  // namespace almanac::replay

@@ -81,7 +81,8 @@ absl::StatusOr<LoadedSnapshot> LoadNewestSnapshot(const std::string& dir);
 // loaded: for a caller that compares it byte for byte with SerializeState of a state it
 // built itself (almanac-replay verify), which costs a fraction of DeserializeState.
 // Errors: InvalidArgument when the name is not a snapshot file's; DataLoss naming the
-// file and the first check that failed; the OS error (NotFound, ...) when unreadable.
+// file and the first check that failed; FailedPrecondition for an intact file of another
+// format version; the OS error (NotFound, ...) when unreadable.
 absl::StatusOr<std::string> ReadSnapshotPayload(const std::string& path);
 
 // Full paths ("<dir>/snapshot-...alms") of the snapshot files in `dir`, newest first;

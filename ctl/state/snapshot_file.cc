@@ -160,7 +160,6 @@ absl::StatusOr<std::string_view> CheckedPayload(std::string_view data, const std
   if (data.size() < kSnapshotHeaderBytes) return corrupt("shorter than its header");
   const char* h = data.data();
   if (std::memcmp(h, kMagic, sizeof(kMagic)) != 0) return corrupt("bad magic");
-  if (GetLe(h + 8, 4) != kFormatVersion) return corrupt("unknown format version");
   uint64_t length = GetLe(h + 16, 8);
   if (length != data.size() - kSnapshotHeaderBytes) {
     return corrupt(absl::StrCat("header says ", length, " payload bytes, file has ",
@@ -171,6 +170,13 @@ absl::StatusOr<std::string_view> CheckedPayload(std::string_view data, const std
   std::string_view payload = data.substr(kSnapshotHeaderBytes, length);
   std::array<uint8_t, kHashBytes> hash = Hash(payload);
   if (std::memcmp(hash.data(), h + 32, kHashBytes) != 0) return corrupt("hash mismatch");
+  // Checked after the hash (the header layout is the same in every version): an intact
+  // file of another version is not damage, only unusable by this build.
+  if (const uint64_t version = GetLe(h + 8, 4); version != kFormatVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("snapshot file ", path, ": format version ", version, ", this build reads ",
+                     kFormatVersion, " (skipped; the journal is replayed instead)"));
+  }
   return payload;
 }
 
