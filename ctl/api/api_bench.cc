@@ -1,6 +1,11 @@
 #include "ctl/api/api_bench.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ctl/api/api_server.h"
@@ -40,6 +46,7 @@ struct Args {
   std::string dir;
   size_t members = 100000;
   double seconds = 3.0;
+  bool raw_clients = true;  // --client=raw (default) or --client=httplib
 };
 
 bool ParseArgs(int argc, char** argv, Args* args) {
@@ -53,6 +60,9 @@ bool ParseArgs(int argc, char** argv, Args* args) {
       args->dir = v;
     } else if (const char* v = value("--members=")) {
       if (!absl::SimpleAtoi(v, &args->members) || args->members == 0) return false;
+    } else if (const char* v = value("--client=")) {
+      if (std::strcmp(v, "raw") != 0 && std::strcmp(v, "httplib") != 0) return false;
+      args->raw_clients = std::strcmp(v, "raw") == 0;
     } else if (const char* v = value("--seconds=")) {
       if (!absl::SimpleAtod(v, &args->seconds) || args->seconds <= 0) return false;
     } else {
@@ -75,11 +85,132 @@ struct Latencies {
   }
 };
 
+// One keep-alive connection of the benchmark's clients. Answer returns the response's
+// status (0 when the connection failed; it reconnects on the next call) and its body size.
+class BenchClient {
+ public:
+  virtual ~BenchClient() = default;
+  virtual int Answer(const char* method, const std::string& path, const std::string& body,
+                     size_t* body_bytes) = 0;
+};
+
+// cpp-httplib's client, as scripts and tools built on it would call the API. It polls the
+// socket before each read and write and sends a request's head and body separately.
+class HttplibClient : public BenchClient {
+ public:
+  explicit HttplibClient(int port) : client_("127.0.0.1", port) {
+    client_.set_keep_alive(true);
+    client_.set_tcp_nodelay(true);
+    client_.set_read_timeout(60, 0);
+    client_.set_default_headers({{"X-ZT1-Auth", kBenchToken}});
+  }
+  int Answer(const char* method, const std::string& path, const std::string& body,
+             size_t* body_bytes) override {
+    httplib::Result r = method[0] == 'G'
+                            ? client_.Get(path.c_str())
+                            : client_.Post(path.c_str(), body, "application/json");
+    if (!r) return 0;
+    *body_bytes = r->body.size();
+    return r->status;
+  }
+
+ private:
+  httplib::Client client_;
+};
+
+// A minimal HTTP/1.1 keep-alive client: one send per request (head and body together) and
+// blocking reads of the answer, so that on a two-core machine the clients take as little
+// of the CPU the server runs on as a client on another machine would. It understands what
+// Almanac answers (a status line, headers with Content-Length, a body) and nothing more.
+class RawClient : public BenchClient {
+ public:
+  // A longer response head is taken for a broken answer.
+  static constexpr size_t kResponseHeadBytesMax = 64 * 1024;
+
+  explicit RawClient(int port) : port_(port) {}
+  ~RawClient() override { Close(); }
+
+  int Answer(const char* method, const std::string& path, const std::string& body,
+             size_t* body_bytes) override {
+    if (fd_ < 0 && !Connect()) return 0;
+    std::string request = absl::StrCat(method, " ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+                                       "X-ZT1-Auth: ", kBenchToken, "\r\n");
+    if (!body.empty()) {
+      absl::StrAppend(&request, "Content-Type: application/json\r\nContent-Length: ",
+                      body.size(), "\r\n");
+    }
+    absl::StrAppend(&request, "\r\n", body);
+    if (send(fd_, request.data(), request.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(request.size())) {
+      return Fail();
+    }
+    // The head, then the rest of the body after it.
+    in_.clear();
+    size_t head_end = std::string::npos;
+    while ((head_end = in_.find("\r\n\r\n")) == std::string::npos) {
+      if (in_.size() > kResponseHeadBytesMax || !Receive()) return Fail();
+    }
+    const std::string head = absl::AsciiStrToLower(in_.substr(0, head_end));
+    int status = 0;
+    size_t length = 0;
+    const size_t length_at = head.find("\r\ncontent-length:");
+    if (head.compare(0, 9, "http/1.1 ") != 0 || !absl::SimpleAtoi(head.substr(9, 3), &status) ||
+        length_at == std::string::npos ||
+        !absl::SimpleAtoi(head.substr(length_at + 17, head.find('\r', length_at + 2) -
+                                                           length_at - 17),
+                          &length)) {
+      return Fail();
+    }
+    while (in_.size() < head_end + 4 + length) {
+      if (!Receive()) return Fail();
+    }
+    *body_bytes = length;
+    if (head.find("\r\nconnection: close") != std::string::npos) Close();
+    return status;
+  }
+
+ private:
+  bool Connect() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return false;
+    const int yes = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port_));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
+      Close();
+      return false;
+    }
+    return true;
+  }
+  bool Receive() {
+    char buffer[65536];
+    const ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
+    if (n <= 0) return false;
+    in_.append(buffer, static_cast<size_t>(n));
+    return true;
+  }
+  int Fail() {
+    Close();
+    return 0;
+  }
+  void Close() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+  const int port_;
+  int fd_ = -1;
+  std::string in_;
+};
+
 // Runs `request` on `connections` threads, each with its own keep-alive client, until
 // `seconds` pass or each thread made `count_max` requests. request returns false on error.
-using RequestFn = std::function<bool(size_t thread, uint64_t i, httplib::Client& client)>;
-Latencies RunPhase(int port, size_t connections, double seconds, uint64_t count_max,
-                   const RequestFn& request) {
+using RequestFn = std::function<bool(size_t thread, uint64_t i, BenchClient& client)>;
+Latencies RunPhase(int port, bool raw_clients, size_t connections, double seconds,
+                   uint64_t count_max, const RequestFn& request) {
   std::vector<Latencies> per(connections);
   std::vector<std::thread> threads;
   const Clock::time_point start = Clock::now();
@@ -87,15 +218,16 @@ Latencies RunPhase(int port, size_t connections, double seconds, uint64_t count_
       start + std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
   for (size_t t = 0; t < connections; ++t) {
     threads.emplace_back([&, t] {
-      httplib::Client client("127.0.0.1", port);
-      client.set_keep_alive(true);
-      client.set_tcp_nodelay(true);
-      client.set_read_timeout(60, 0);
-      client.set_default_headers({{"X-ZT1-Auth", kBenchToken}});
+      std::unique_ptr<BenchClient> client;
+      if (raw_clients) {
+        client = std::make_unique<RawClient>(port);
+      } else {
+        client = std::make_unique<HttplibClient>(port);
+      }
       for (uint64_t i = 0; i < count_max; ++i) {
         const Clock::time_point t0 = Clock::now();
         if (t0 >= end) break;
-        if (!request(t, i, client)) ++per[t].errors;
+        if (!request(t, i, *client)) ++per[t].errors;
         per[t].ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
       }
     });
@@ -188,8 +320,9 @@ int Bench(const Args& args, const std::string& dir) {
   if (!CreateMembers(&sequencer, outcome->nwid, args.members)) return 1;
   const double fill_s = std::chrono::duration<double>(Clock::now() - fill_start).count();
   std::printf("almanac-bench api: network %s with %zu members (created through the sequencer "
-              "in %.2f s), journal in %s\n\n",
-              nwid.c_str(), args.members, fill_s, dir.c_str());
+              "in %.2f s), journal in %s, %s clients\n\n",
+              nwid.c_str(), args.members, fill_s, dir.c_str(),
+              args.raw_clients ? "raw-socket" : "cpp-httplib");
   std::printf("%-28s %5s %12s %9s %9s %9s %7s\n", "request", "conns", "per second", "p50 ms",
               "p99 ms", "max ms", "errors");
 
@@ -201,15 +334,15 @@ int Bench(const Args& args, const std::string& dir) {
     const uint64_t syncs_before = (*journal)->sync_writes();
     const uint64_t seq_before = (*journal)->last_seq();
     std::vector<size_t> next(connections, 0);
-    Latencies l = RunPhase(port, connections, args.seconds, UINT64_MAX,
-                           [&](size_t t, uint64_t, httplib::Client& c) {
+    Latencies l = RunPhase(port, args.raw_clients, connections, args.seconds, UINT64_MAX,
+                           [&](size_t t, uint64_t, BenchClient& c) {
       size_t m = t + next[t] * connections;
       if (m >= args.members) next[t] = 0, m = t;
       ++next[t];
       authorized[m] ^= 1;
-      auto r = c.Post((member_base + state::AddressHex(kFirstMember + m)).c_str(),
-                      bodies[static_cast<int>(authorized[m])], "application/json");
-      return r && r->status == 200;
+      size_t bytes = 0;
+      return c.Answer("POST", member_base + state::AddressHex(kFirstMember + m),
+                      bodies[static_cast<int>(authorized[m])], &bytes) == 200;
     });
     const uint64_t syncs = (*journal)->sync_writes() - syncs_before;
     const uint64_t events = (*journal)->last_seq() - seq_before;
@@ -218,11 +351,12 @@ int Bench(const Args& args, const std::string& dir) {
                           " events/fsync"));
   }
   for (size_t connections : {size_t{1}, size_t{8}}) {
-    Latencies l = RunPhase(port, connections, args.seconds, UINT64_MAX,
-                           [&](size_t t, uint64_t i, httplib::Client& c) {
+    Latencies l = RunPhase(port, args.raw_clients, connections, args.seconds, UINT64_MAX,
+                           [&](size_t t, uint64_t i, BenchClient& c) {
       const size_t m = (t * 7919 + i * 104729) % args.members;
-      auto r = c.Get((member_base + state::AddressHex(kFirstMember + m)).c_str());
-      return r && r->status == 200;
+      size_t bytes = 0;
+      return c.Answer("GET", member_base + state::AddressHex(kFirstMember + m), "", &bytes) ==
+             200;
     });
     PrintRow("GET one member", connections, l, "");
   }
@@ -231,11 +365,9 @@ int Bench(const Args& args, const std::string& dir) {
   for (const std::string& path : lists) {
     for (size_t connections : {size_t{1}, size_t{8}}) {
       size_t bytes = 0;
-      Latencies l = RunPhase(port, connections, args.seconds, 5,
-                             [&](size_t, uint64_t, httplib::Client& c) {
-        auto r = c.Get(path.c_str());
-        if (r) bytes = r->body.size();
-        return r && r->status == 200;
+      Latencies l = RunPhase(port, args.raw_clients, connections, args.seconds, 5,
+                             [&](size_t, uint64_t, BenchClient& c) {
+        return c.Answer("GET", path, "", &bytes) == 200;
       });
       PrintRow(path[1] == 'u' ? "GET /unstable/.../member" : "GET .../member (map)",
                connections, l, absl::StrCat(bytes, " bytes"));
@@ -249,7 +381,8 @@ int Bench(const Args& args, const std::string& dir) {
 int RunApiBench(int argc, char** argv) {
   Args args;
   if (!ParseArgs(argc, argv, &args)) {
-    std::fprintf(stderr, "usage: almanac-bench api [--dir=D] [--members=N] [--seconds=S]\n");
+    std::fprintf(stderr, "usage: almanac-bench api [--dir=D] [--members=N] [--seconds=S] "
+                         "[--client=raw|httplib]\n");
     return 2;
   }
   std::string dir = (args.dir.empty() ? std::string("/var/tmp") : args.dir) +

@@ -4,7 +4,10 @@
 // Set-up: an in-process ApiServer + Sequencer + Journal in a fresh directory on a real disk
 // (under /var/tmp unless --dir), one network with N members (default 100,000) created
 // through the sequencer directly in large batches (not N HTTP calls). Then, with 1 and with
-// 8 keep-alive connections (TCP_NODELAY on the client too, so only the server could stall):
+// 8 keep-alive connections (TCP_NODELAY on the client too, so only the server could stall;
+// --client=raw, the default: a minimal client that sends each request in one write and
+// blocks in recv, so the clients sharing the machine take little of the server's CPU;
+// --client=httplib: cpp-httplib's client, as scripts built on it call the API):
 //   - durable authorize/deauthorize POSTs (each a real change, answered after its fsync):
 //     requests/s, p50, p99;
 //   - GET of one member: requests/s, p50, p99;
@@ -19,7 +22,8 @@
 
 namespace almanac::api {
 
-// argv[0] is "api"; flags: --dir=D --members=N --seconds=S (per timed phase).
+// argv[0] is "api"; flags: --dir=D --members=N --seconds=S (per timed phase)
+// --client=raw|httplib.
 // Returns the process exit code (0 ok, 1 failure, 2 usage).
 int RunApiBench(int argc, char** argv);
 
