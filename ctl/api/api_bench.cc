@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -126,6 +127,7 @@ class RawClient : public BenchClient {
  public:
   // A longer response head is taken for a broken answer.
   static constexpr size_t kResponseHeadBytesMax = 64 * 1024;
+  static constexpr time_t kReadTimeoutSeconds = 60;  // as the cpp-httplib client's
 
   explicit RawClient(int port) : port_(port) {}
   ~RawClient() override { Close(); }
@@ -155,12 +157,12 @@ class RawClient : public BenchClient {
     size_t length = 0;
     const size_t length_at = head.find("\r\ncontent-length:");
     if (head.compare(0, 9, "http/1.1 ") != 0 || !absl::SimpleAtoi(head.substr(9, 3), &status) ||
-        length_at == std::string::npos ||
-        !absl::SimpleAtoi(head.substr(length_at + 17, head.find('\r', length_at + 2) -
-                                                           length_at - 17),
-                          &length)) {
+        length_at == std::string::npos) {
       return Fail();
     }
+    const size_t value_at = length_at + std::strlen("\r\ncontent-length:");
+    const size_t line_end = std::min(head.find('\r', value_at), head.size());
+    if (!absl::SimpleAtoi(head.substr(value_at, line_end - value_at), &length)) return Fail();
     while (in_.size() < head_end + 4 + length) {
       if (!Receive()) return Fail();
     }
@@ -175,6 +177,9 @@ class RawClient : public BenchClient {
     if (fd_ < 0) return false;
     const int yes = 1;
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
+    // A server that stops answering fails the request instead of hanging the benchmark.
+    const timeval read_timeout{kReadTimeoutSeconds, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &read_timeout, sizeof(read_timeout));
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<uint16_t>(port_));
