@@ -13,8 +13,8 @@
 //   - GET of one member: requests/s, p50, p99;
 //   - the whole member list, both /controller/network/<nwid>/member and the /unstable/...
 //     form with every member object: p50, p99 (and bytes).
-// Also prints the journal's commands per fsync, which is what makes 10,000 durable
-// authorizations/s possible on a disk doing ~500-1000 fdatasync/s.
+// Also prints the journal's commands per fsync: group commit is why the durable POST rate
+// can be several times the disk's fdatasync rate.
 //
 // Thread safety: RunApiBench is a whole program's main; call it once.
 #ifndef ALMANAC_CTL_API_API_BENCH_H_

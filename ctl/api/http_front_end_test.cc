@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -33,13 +34,14 @@ bool SendAll(int fd, const std::string& data) {
   return send(fd, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
 }
 
-// Reads until the server closes (or resets) the connection or `limit` passes; what came.
-// `closed` says whether the connection ended.
-std::string ReadUntilClosed(int fd, milliseconds limit, bool* closed) {
+// Reads until `done(what came so far)` holds, the server closes (or resets) the
+// connection, or `limit` passes; returns what came. `closed` says whether it ended.
+std::string ReadUntil(int fd, milliseconds limit,
+                      const std::function<bool(const std::string&)>& done, bool* closed) {
   std::string got;
   const Clock::time_point end = Clock::now() + limit;
   *closed = false;
-  while (Clock::now() < end) {
+  while (!done(got) && Clock::now() < end) {
     pollfd p{fd, POLLIN, 0};
     const auto left = std::chrono::duration_cast<milliseconds>(end - Clock::now()).count();
     if (poll(&p, 1, static_cast<int>(std::max<int64_t>(left, 0))) <= 0) continue;
@@ -54,25 +56,24 @@ std::string ReadUntilClosed(int fd, milliseconds limit, bool* closed) {
   return got;
 }
 
-// Reads until `count` answers with a body of `body` bytes each arrived, or 5 s passed.
+std::string ReadUntilClosed(int fd, milliseconds limit, bool* closed) {
+  return ReadUntil(fd, limit, [](const std::string&) { return false; }, closed);
+}
+
+// Reads until `count` answers arrived, the last one's body ("hi") included, or 5 s passed.
 std::string ReadAnswers(int fd, size_t count) {
-  std::string got;
-  const Clock::time_point end = Clock::now() + std::chrono::seconds(5);
-  while (Clock::now() < end) {
-    size_t answers = 0;
-    for (size_t at = got.find("HTTP/1.1 "); at != std::string::npos;
-         at = got.find("HTTP/1.1 ", at + 1)) {
-      ++answers;
-    }
-    if (answers >= count && got.size() >= 2 && got.substr(got.size() - 2) == "hi") break;
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 100) <= 0) continue;
-    char buf[4096];
-    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;
-    got.append(buf, static_cast<size_t>(n));
-  }
-  return got;
+  bool closed = false;
+  return ReadUntil(
+      fd, milliseconds(5000),
+      [count](const std::string& got) {
+        size_t answers = 0;
+        for (size_t at = got.find("HTTP/1.1 "); at != std::string::npos;
+             at = got.find("HTTP/1.1 ", at + 1)) {
+          ++answers;
+        }
+        return answers >= count && got.size() >= 2 && got.substr(got.size() - 2) == "hi";
+      },
+      &closed);
 }
 
 class HttpFrontEndTest : public ::testing::Test {
@@ -195,16 +196,10 @@ TEST_F(HttpFrontEndTest, ExpectContinueIsAnsweredBeforeTheBodyIsSent) {
   ASSERT_TRUE(SendAll(fd,
                       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
                       "Expect: 100-continue\r\n\r\n"));
-  std::string got;
-  const Clock::time_point end = Clock::now() + std::chrono::seconds(2);
-  while (got.find("\r\n\r\n") == std::string::npos && Clock::now() < end) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 50) <= 0) continue;
-    char buf[512];
-    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;
-    got.append(buf, static_cast<size_t>(n));
-  }
+  bool ended = false;
+  const std::string got = ReadUntil(
+      fd, milliseconds(2000),
+      [](const std::string& in) { return in.find("\r\n\r\n") != std::string::npos; }, &ended);
   EXPECT_EQ(got, "HTTP/1.1 100 Continue\r\n\r\n");
   ASSERT_TRUE(SendAll(fd, "body"));
   bool closed = false;
