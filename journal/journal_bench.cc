@@ -37,7 +37,6 @@ ABSL_FLAG(double, seconds, 3.0, "duration of each timed phase");
 ABSL_FLAG(uint64_t, replay_records, 1000000, "records written then replayed");
 
 namespace almanac::journal {
-namespace {
 
 double RawFdatasyncPerSecond(const std::string& dir, absl::Duration duration) {
   const std::string path = dir + "/fdatasync.bin";
@@ -60,8 +59,11 @@ double RawFdatasyncPerSecond(const std::string& dir, absl::Duration duration) {
     now = absl::Now();
   }
   close(fd);
+  unlink(path.c_str());
   return count / absl::ToDoubleSeconds(now - start);
 }
+
+namespace {
 
 std::unique_ptr<Journal> OpenOrDie(const std::string& dir) {
   absl::StatusOr<std::unique_ptr<Journal>> journal = Journal::Open(dir, {});

@@ -7,7 +7,15 @@
 #include <functional>
 #include <string>
 
+#include "absl/time/time.h"
+
 namespace almanac::journal {
+
+// The disk's own rate for one 256-byte record at a time: write + fdatasync appended to a
+// plain file in `dir` (removed afterwards), for `duration`. The yardstick the issue's
+// targets are stated against; it drifts on a virtual disk, so measure it next to what
+// it is compared with. 0 when the file cannot be written.
+double RawFdatasyncPerSecond(const std::string& dir, absl::Duration duration);
 
 // argv[0] is the subcommand name; flags follow (absl flags). Returns the exit code.
 // `more`, when set, runs last with the scratch directory (before it is removed) and its

@@ -23,6 +23,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "ctl/api/api_server.h"
 #include "ctl/api/member_json.h"
 #include "ctl/api/network_json.h"
@@ -32,6 +33,7 @@
 #include "ctl/telemetry.h"
 #include "httplib.h"
 #include "journal/journal.h"
+#include "journal/journal_bench.h"
 
 namespace almanac::api {
 namespace {
@@ -42,6 +44,7 @@ constexpr uint64_t kBenchController = 0x949cb95e9dULL;
 constexpr char kBenchToken[] = "almanac-bench-api-token";
 constexpr uint64_t kFirstMember = 0x1000000000ULL;
 constexpr size_t kCreateBatch = 1000;  // members per command (journal batch max is 1024)
+constexpr absl::Duration kRawFsyncPhase = absl::Seconds(1);
 
 struct Args {
   std::string dir;
@@ -335,6 +338,9 @@ int Bench(const Args& args, const std::string& dir) {
   const std::string bodies[2] = {R"({"authorized":false})", R"({"authorized":true})"};
   // Each thread flips its own members (i % connections == thread), so every POST is a change.
   std::vector<char> authorized(args.members, 0);
+  // A durable POST costs at least one fsync of the journal's disk, whose rate drifts on a
+  // virtual machine (1,500-4,900/s within an hour here): measured next to the POSTs.
+  const double raw_before = journal::RawFdatasyncPerSecond(dir, kRawFsyncPhase);
   for (size_t connections : {size_t{1}, size_t{8}}) {
     const uint64_t syncs_before = (*journal)->sync_writes();
     const uint64_t seq_before = (*journal)->last_seq();
@@ -355,6 +361,10 @@ int Bench(const Args& args, const std::string& dir) {
              absl::StrCat(syncs, " fsyncs, ", syncs ? events / static_cast<double>(syncs) : 0,
                           " events/fsync"));
   }
+  const double raw_after = journal::RawFdatasyncPerSecond(dir, kRawFsyncPhase);
+  std::printf("%-28s %5s %12.0f  (before the POSTs %.0f, after %.0f: the disk's own rate)\n",
+              "raw write+fdatasync, 256 B", "-", (raw_before + raw_after) / 2, raw_before,
+              raw_after);
   for (size_t connections : {size_t{1}, size_t{8}}) {
     Latencies l = RunPhase(port, args.raw_clients, connections, args.seconds, UINT64_MAX,
                            [&](size_t t, uint64_t i, BenchClient& c) {
