@@ -13,8 +13,10 @@
 //   - GET of one member: requests/s, p50, p99;
 //   - the whole member list, both /controller/network/<nwid>/member and the /unstable/...
 //     form with every member object: p50, p99 (and bytes).
-// Also prints the journal's commands per fsync: group commit is why the durable POST rate
-// can be several times the disk's fdatasync rate.
+// Also prints the journal's commands per fsync (group commit is why the durable POST rate
+// can be several times the disk's fdatasync rate) and that rate itself: write + fdatasync
+// of 256-byte records on the same disk, one second before and one after the POSTs, since
+// on a virtual disk it drifts from minute to minute.
 //
 // Thread safety: RunApiBench is a whole program's main; call it once.
 #ifndef ALMANAC_CTL_API_API_BENCH_H_
