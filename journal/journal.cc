@@ -1,6 +1,8 @@
 #include "journal/journal.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -107,8 +109,25 @@ absl::StatusOr<uint64_t> CheckFormat(rocksdb::DB* db) {
 
 absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& dir,
                                                        const JournalOptions& options) {
+  rocksdb::Options db_options = DbOptions(options);
+  std::unique_ptr<ZeroedLogs> zeroed_logs;
+  if (options.zeroed_log_bytes != 0) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return absl::InternalError(absl::StrCat("create ", dir, ": ", ec.message()));
+    // A new journal's first log gets a spare (written now, once); a restart never waits
+    // for one (RocksDB names a database by its CURRENT file).
+    const bool new_journal = !std::filesystem::exists(dir + "/CURRENT", ec);
+    absl::StatusOr<std::unique_ptr<ZeroedLogs>> started = ZeroedLogs::Start(
+        db_options.env != nullptr ? db_options.env : rocksdb::Env::Default(), dir,
+        options.zeroed_log_bytes,
+        new_journal ? ZeroedLogs::FirstSpare::kNow : ZeroedLogs::FirstSpare::kInBackground);
+    if (!started.ok()) return started.status();
+    zeroed_logs = std::move(*started);
+    db_options.env = zeroed_logs->env();
+  }
   rocksdb::DB* raw = nullptr;
-  const rocksdb::Status s = rocksdb::DB::Open(DbOptions(options), dir, &raw);
+  const rocksdb::Status s = rocksdb::DB::Open(db_options, dir, &raw);
   if (!s.ok()) return FromRocksDb(s, absl::StrCat("open journal ", dir));
   std::unique_ptr<rocksdb::DB> db(raw);
 
@@ -136,11 +155,12 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& dir,
   if (!tip.ok()) return tip.status();
   ALMANAC_CHECK(tip->seq == *last_seq);
   if (absl::Status st = CheckNoRecordAfter(db.get(), *last_seq); !st.ok()) return st;
-  return std::unique_ptr<Journal>(new Journal(std::move(db), *tip));
+  return std::unique_ptr<Journal>(new Journal(std::move(zeroed_logs), std::move(db), *tip));
 }
 
-Journal::Journal(std::unique_ptr<rocksdb::DB> db, const ChainTip& tip)
-    : db_(std::move(db)), writer_tip_(tip), tip_(tip) {
+Journal::Journal(std::unique_ptr<ZeroedLogs> zeroed_logs, std::unique_ptr<rocksdb::DB> db,
+                 const ChainTip& tip)
+    : zeroed_logs_(std::move(zeroed_logs)), db_(std::move(db)), writer_tip_(tip), tip_(tip) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -149,6 +169,9 @@ Journal::~Journal() {
   queue_.Wake();
   writer_.join();
   ALMANAC_CHECK(queued_drafts_.load() == 0);
+  // The flush below opens one more log, which stays empty: keep the spare for the next
+  // Open instead.
+  if (zeroed_logs_ != nullptr) zeroed_logs_->Stop();
   // Move the memtable into a table file on a clean close, so the next Open does not
   // have to replay (and, by RocksDB's default, flush) up to memtable_bytes of log first:
   // that made a start after a clean stop several times slower than the chain check.

@@ -45,6 +45,7 @@
 #include "journal/commit_queue.h"
 #include "journal/group_hold.h"
 #include "journal/record_format.h"
+#include "journal/zeroed_log.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 
@@ -66,7 +67,20 @@ struct JournalOptions {
   // RocksDB environment; nullptr means rocksdb::Env::Default(). Tests pass one whose
   // file system fails syncs. Not owned; must outlive the Journal.
   rocksdb::Env* env = nullptr;
+
+  // Size of the zero-filled, synced spare kept ready for the next write-ahead log
+  // (journal/zeroed_log.h): synced appends then overwrite written blocks, which costs
+  // ext4 one device flush instead of two. 0 turns it off (short-lived journals: tests,
+  // restores). Long-lived journals use ZeroedLogBytesFor(memtable_bytes).
+  size_t zeroed_log_bytes = 0;
 };
+
+// A spare that a full memtable's log fits in: the log holds the memtable's records plus
+// a little framing, and the memtable's own overhead makes it switch before the log
+// reaches memtable_bytes.
+inline size_t ZeroedLogBytesFor(size_t memtable_bytes) {
+  return memtable_bytes + memtable_bytes / 8;
+}
 
 // A record as read back, verified.
 struct StoredRecord {
@@ -153,6 +167,12 @@ class Journal {
   // is the group commit's batching factor.
   uint64_t sync_writes() const { return sync_writes_.load(std::memory_order_relaxed); }
 
+  // Write-ahead logs opened since Open that started as a zeroed spare (0 when
+  // zeroed_log_bytes is 0). Open itself opens one.
+  uint64_t logs_from_zeroed_spares() const {
+    return zeroed_logs_ ? zeroed_logs_->logs_from_spares() : 0;
+  }
+
   // Writes a consistent online copy of the journal (a RocksDB checkpoint: hard links to
   // immutable files plus copies) into `dir`, which must not exist yet; it opens as a
   // journal. Errors: AlreadyExists-like Internal from RocksDB when dir exists, I/O errors.
@@ -179,7 +199,8 @@ class Journal {
     std::atomic<bool> answered{false};
   };
 
-  Journal(std::unique_ptr<rocksdb::DB> db, const ChainTip& tip);
+  Journal(std::unique_ptr<ZeroedLogs> zeroed_logs, std::unique_ptr<rocksdb::DB> db,
+          const ChainTip& tip);
 
   absl::StatusOr<uint64_t> Submit(Request* request);
   absl::StatusOr<uint64_t> SubmitAndCollect(Request* request,
@@ -206,6 +227,8 @@ class Journal {
   absl::StatusOr<ChainTip> CommitGroup(const std::vector<Request*>& group)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
+  // The spare keeper whose env db_ uses, if any; declared first so it outlives db_.
+  std::unique_ptr<ZeroedLogs> zeroed_logs_;
   std::unique_ptr<rocksdb::DB> db_;
 
   // Callers' requests on their way to the writer thread, and the counts that bound it.

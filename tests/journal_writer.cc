@@ -10,6 +10,10 @@
 // deauthorizes, assigns and releases IPs of member t, so every record changes the state
 // (revisions, times, IP lists) and a lost or doubly applied record would show.
 //
+// The journal keeps zeroed log spares (journal/zeroed_log.h) as almanacd's does, but of
+// kZeroedLogBytes, so a run's log both overwrites zeros and grows past them, and a kill
+// can land while a spare is being prepared.
+//
 // Usage: journal_writer <journal dir> <snapshot dir> [threads]   (default 16, max kMembers)
 // Exit: never on its own unless something fails (2: open failed, 3: append failed,
 // 4: the follower could not read, apply or snapshot).
@@ -36,6 +40,7 @@
 namespace {
 
 using almanac::journal::Journal;
+using almanac::journal::JournalOptions;
 namespace schema = almanac::schema;
 
 constexpr uint64_t kNetwork = 0x8056c2e21c000001ULL;
@@ -45,6 +50,8 @@ constexpr int kMembers = 64;
 // Small, so that nearly every run (some only tens of milliseconds long) writes one, and
 // some are killed while writing it.
 constexpr uint64_t kSnapshotEveryRecords = 200;
+// About 1,000 records' worth: far below almanacd's, see the top.
+constexpr size_t kZeroedLogBytes = size_t{256} << 10;
 
 std::string Draft(uint64_t n, const std::string& actor, schema::Body type,
                   const std::function<flatbuffers::Offset<void>(
@@ -153,7 +160,9 @@ int main(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(snapshot_dir, ec);
   if (ec) Die(2, snapshot_dir + ": " + ec.message());
-  absl::StatusOr<std::unique_ptr<Journal>> journal = Journal::Open(argv[1], {});
+  JournalOptions options;
+  options.zeroed_log_bytes = kZeroedLogBytes;
+  absl::StatusOr<std::unique_ptr<Journal>> journal = Journal::Open(argv[1], options);
   if (!journal.ok()) Die(2, journal.status().ToString());
   Initialize(**journal);
   std::thread follower([&] { FollowAndSnapshot(**journal, snapshot_dir); });
