@@ -74,6 +74,7 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Open(const ControllerOpt
   }
   state::State state;
   journal::JournalOptions journal_options;
+  journal_options.zeroed_log_bytes = options.zeroed_log_bytes;
   if (loaded->state.has_value()) {
     state = std::move(*loaded->state);
     journal_options.verify_from_seq = state.last_seq();

@@ -50,6 +50,10 @@ struct ControllerOptions {
   // this refusal message, an empty journal is left empty (its records come from the
   // primary, ControllerInitialized included), and no seals are written while read-only.
   std::string standby_reason;
+  // Size of the journal's zeroed log spare (journal/zeroed_log.h; 0: off). The default
+  // fits a whole log of the journal's default memtable; the spare costs that much disk.
+  size_t zeroed_log_bytes =
+      journal::ZeroedLogBytesFor(journal::JournalOptions{}.memtable_bytes);
   // Progress lines ("replayed 200000 of 1000000 records") go here; may be empty.
   std::function<void(const std::string&)> log;
 };

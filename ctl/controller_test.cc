@@ -77,6 +77,9 @@ TEST(ControllerTest, FirstStartCreatesSecretsAndInitializesTheJournal) {
   EXPECT_EQ(Mode(home + "/identity.secret"), 0600);
   EXPECT_EQ(Mode(home + "/authtoken.secret"), 0600);
   EXPECT_EQ(c->journal()->last_seq(), 1u);
+  // By default the journal's logs start as zeroed spares of a whole memtable's log.
+  EXPECT_EQ(c->journal()->logs_from_zeroed_spares(), 1u);
+  EXPECT_EQ(ControllerOptions{}.zeroed_log_bytes, size_t{72} << 20);
   const std::string public_text = c->identity().ToString(false);
   c->sequencer()->Read([&](const state::State& s) {
     EXPECT_EQ(s.controller_identity(), public_text);

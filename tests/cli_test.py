@@ -17,7 +17,7 @@ import sys
 import unittest
 import urllib.request
 
-from almanacd_process import ALMANAC, Daemon, TMP
+from almanacd_process import ALMANAC, ALMANACD, Daemon, TMP
 
 LAB_NWID = "949cb95e9d7ceef9"
 LAB_MEMBER = "73d8c8d12f"
@@ -218,6 +218,10 @@ class CliTest(unittest.TestCase):
             self.assertEqual(r.returncode, 0, words)
             self.assertIn("Usage: almanac", r.stdout)
         self.assertEqual(almanac("frobnicate").returncode, 2)
+        r = subprocess.run([ALMANACD, "--home", empty, "--zeroed-log-mib", "1025"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, "almanacd: --zeroed-log-mib: at most 1024 (0: off)\n")
 
     def test_import_then_serve(self):
         vectors = vectors_dir()

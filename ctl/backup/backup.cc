@@ -629,6 +629,7 @@ absl::StatusOr<RestoreResult> RestoreBackup(const RestoreOptions& options) {
     copts.snapshot_interval_records = 0;
     copts.seal_interval_records = 0;
     copts.seal_interval_seconds = 0;
+    copts.zeroed_log_bytes = 0;  // almanacd makes the spare when it starts on this home
     absl::StatusOr<std::unique_ptr<ctl::Controller>> c = ctl::Controller::Open(copts);
     if (!c.ok()) {
       return fail(absl::DataLossError(absl::StrCat("the restored home does not open: ",
