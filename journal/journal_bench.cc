@@ -4,7 +4,11 @@
 //   1. raw write + fdatasync rate of one 256-byte record at a time on a plain file;
 //   2. durable appends/s through Journal::Append with 1, 16 and 64 concurrent writers
 //      (each builds its draft, appends, waits for durability, repeats), with the group
-//      commit's records per sync write; then the raw rate again (it drifts);
+//      commit's records per sync write; then the raw rate again (it drifts); each phase
+//      on a new journal, with zeroed log spares as almanacd unless --zeroed_logs=false;
+//   2b. zeroed log spares against plain logs, 1 and 64 writers, in --compare_rounds
+//      paired rounds (two journals side by side, alternating phases: the disk's drift
+//      hits both alike);
 //   3. replay speed over --replay_records records: Journal::Open's full chain
 //      verification, and Read + verify in kReadRecordsMax pieces.
 // Targets (issue): 64 writers >= 20x the raw fdatasync rate; replay >= 1,000,000/s.
@@ -35,6 +39,12 @@ ABSL_FLAG(std::string, dir, "", "scratch directory on the disk to measure (defau
                                 "a fresh directory under /var/tmp, removed afterwards)");
 ABSL_FLAG(double, seconds, 3.0, "duration of each timed phase");
 ABSL_FLAG(uint64_t, replay_records, 1000000, "records written then replayed");
+ABSL_FLAG(bool, zeroed_logs, true,
+          "durable appends go to logs made from zeroed spares, as in almanacd "
+          "(journal/zeroed_log.h); false measures plain RocksDB logs");
+ABSL_FLAG(int, compare_rounds, 8,
+          "paired rounds of 1.5 s comparing zeroed log spares with plain logs, with 1 and "
+          "64 writers (0: skip)");
 
 namespace almanac::journal {
 
@@ -65,8 +75,8 @@ double RawFdatasyncPerSecond(const std::string& dir, absl::Duration duration) {
 
 namespace {
 
-std::unique_ptr<Journal> OpenOrDie(const std::string& dir) {
-  absl::StatusOr<std::unique_ptr<Journal>> journal = Journal::Open(dir, {});
+std::unique_ptr<Journal> OpenOrDie(const std::string& dir, const JournalOptions& options = {}) {
+  absl::StatusOr<std::unique_ptr<Journal>> journal = Journal::Open(dir, options);
   if (!journal.ok()) {
     std::fprintf(stderr, "open %s: %s\n", dir.c_str(), journal.status().ToString().c_str());
     std::exit(1);
@@ -74,8 +84,21 @@ std::unique_ptr<Journal> OpenOrDie(const std::string& dir) {
   return std::move(*journal);
 }
 
-void DurableAppends(const std::string& dir, int writers, absl::Duration duration) {
-  std::unique_ptr<Journal> journal = OpenOrDie(dir);
+JournalOptions BenchOptions(bool zeroed_logs) {
+  JournalOptions options;
+  if (zeroed_logs) options.zeroed_log_bytes = ZeroedLogBytesFor(options.memtable_bytes);
+  return options;
+}
+
+struct Appended {
+  uint64_t appends = 0;
+  double seconds = 0;
+  double rate() const { return appends / seconds; }
+};
+
+// Appends through `journal` from `writers` threads, each appending, waiting for
+// durability, and repeating, for `duration`.
+Appended TimedAppends(Journal* journal, int writers, absl::Duration duration) {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> appends{0};
   std::vector<std::thread> threads;
@@ -95,10 +118,55 @@ void DurableAppends(const std::string& dir, int writers, absl::Duration duration
   absl::SleepFor(duration);
   stop = true;
   for (std::thread& t : threads) t.join();
-  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  return Appended{appends.load(), absl::ToDoubleSeconds(absl::Now() - start)};
+}
+
+void DurableAppends(const std::string& dir, int writers, absl::Duration duration) {
+  const JournalOptions options = BenchOptions(absl::GetFlag(FLAGS_zeroed_logs));
+  std::unique_ptr<Journal> journal = OpenOrDie(dir, options);
+  const Appended appended = TimedAppends(journal.get(), writers, duration);
   const uint64_t syncs = journal->sync_writes();
-  std::printf("durable appends, %2d writers: %10.0f /s  (%.1f records per sync write)\n",
-              writers, appends / seconds, syncs ? double(appends) / syncs : 0.0);
+  const std::string logs =
+      options.zeroed_log_bytes == 0
+          ? "zeroed logs off"
+          : std::to_string(journal->logs_from_zeroed_spares()) + " logs from zeroed spares";
+  std::printf("durable appends, %2d writers: %10.0f /s  (%.1f records per sync write, %s)\n",
+              writers, appended.rate(), syncs ? double(appended.appends) / syncs : 0.0,
+              logs.c_str());
+}
+
+// Zeroed log spares against plain logs, paired: two journals open side by side, phases of
+// kComparePhase alternating between them (which goes first alternates too), so both see
+// the same disk minute by minute; with 64 writers, their logs switch during the rounds
+// and the spares' preparation is part of what is measured.
+void CompareZeroedLogs(const std::string& dir, int writers, int rounds) {
+  constexpr absl::Duration kComparePhase = absl::Milliseconds(1500);
+  std::unique_ptr<Journal> zeroed = OpenOrDie(dir + "/zeroed", BenchOptions(true));
+  std::unique_ptr<Journal> plain = OpenOrDie(dir + "/plain", BenchOptions(false));
+  double zeroed_sum = 0, plain_sum = 0;
+  int zeroed_faster = 0;
+  for (int round = 0; round < rounds; ++round) {
+    double zeroed_rate, plain_rate;
+    if (round % 2 == 0) {
+      zeroed_rate = TimedAppends(zeroed.get(), writers, kComparePhase).rate();
+      plain_rate = TimedAppends(plain.get(), writers, kComparePhase).rate();
+    } else {
+      plain_rate = TimedAppends(plain.get(), writers, kComparePhase).rate();
+      zeroed_rate = TimedAppends(zeroed.get(), writers, kComparePhase).rate();
+    }
+    zeroed_sum += zeroed_rate;
+    plain_sum += plain_rate;
+    zeroed_faster += zeroed_rate > plain_rate;
+  }
+  std::printf("zeroed log spares vs plain logs, %2d writers, %d paired rounds: %.0f vs %.0f /s "
+              "(x%.3f, faster in %d of %d; %llu logs from spares)\n",
+              writers, rounds, zeroed_sum / rounds, plain_sum / rounds, zeroed_sum / plain_sum,
+              zeroed_faster, rounds,
+              static_cast<unsigned long long>(zeroed->logs_from_zeroed_spares()));
+  zeroed.reset();
+  plain.reset();
+  std::filesystem::remove_all(dir + "/zeroed");
+  std::filesystem::remove_all(dir + "/plain");
 }
 
 double CpuSeconds(clockid_t clock) {
@@ -201,6 +269,9 @@ int RunJournalBench(int argc, char** argv,
   std::printf("raw write+fdatasync, again:       %10.0f /s (mean of both %.0f /s)\n",
               raw_after, raw);
   std::printf("target: 64 writers >= 20x raw = %.0f /s\n", 20 * raw);
+  if (const int rounds = absl::GetFlag(FLAGS_compare_rounds); rounds > 0) {
+    for (int writers : {1, 64}) CompareZeroedLogs(dir + "/compare", writers, rounds);
+  }
   CheckCosts();
   Replay(dir + "/replay", absl::GetFlag(FLAGS_replay_records));
   // The replay journal is no longer needed: free its disk space before `more` runs.

@@ -51,6 +51,7 @@ struct Args {
   size_t members = 100000;
   double seconds = 3.0;
   bool raw_clients = true;  // --client=raw (default) or --client=httplib
+  bool zeroed_logs = true;  // --zeroed-logs=true (default, as almanacd) or false
 };
 
 bool ParseArgs(int argc, char** argv, Args* args) {
@@ -69,6 +70,8 @@ bool ParseArgs(int argc, char** argv, Args* args) {
       args->raw_clients = std::strcmp(v, "raw") == 0;
     } else if (const char* v = value("--seconds=")) {
       if (!absl::SimpleAtod(v, &args->seconds) || args->seconds <= 0) return false;
+    } else if (const char* v = value("--zeroed-logs=")) {
+      if (!absl::SimpleAtob(v, &args->zeroed_logs)) return false;
     } else {
       return false;
     }
@@ -295,8 +298,14 @@ void PrintRow(const char* what, size_t connections, Latencies l, const std::stri
 }
 
 int Bench(const Args& args, const std::string& dir) {
+  journal::JournalOptions journal_options;
+  // As almanacd opens it (ctl::ControllerOptions' default), unless --zeroed-logs=false.
+  if (args.zeroed_logs) {
+    journal_options.zeroed_log_bytes =
+        journal::ZeroedLogBytesFor(journal_options.memtable_bytes);
+  }
   absl::StatusOr<std::unique_ptr<journal::Journal>> journal =
-      journal::Journal::Open(dir + "/journal", {});
+      journal::Journal::Open(dir + "/journal", journal_options);
   if (!journal.ok()) {
     std::fprintf(stderr, "journal: %s\n", journal.status().ToString().c_str());
     return 1;
@@ -328,9 +337,9 @@ int Bench(const Args& args, const std::string& dir) {
   if (!CreateMembers(&sequencer, outcome->nwid, args.members)) return 1;
   const double fill_s = std::chrono::duration<double>(Clock::now() - fill_start).count();
   std::printf("almanac-bench api: network %s with %zu members (created through the sequencer "
-              "in %.2f s), journal in %s, %s clients\n\n",
+              "in %.2f s), journal in %s (zeroed logs %s), %s clients\n\n",
               nwid.c_str(), args.members, fill_s, dir.c_str(),
-              args.raw_clients ? "raw-socket" : "cpp-httplib");
+              args.zeroed_logs ? "on" : "off", args.raw_clients ? "raw-socket" : "cpp-httplib");
   std::printf("%-28s %5s %12s %9s %9s %9s %7s\n", "request", "conns", "per second", "p50 ms",
               "p99 ms", "max ms", "errors");
 
@@ -397,7 +406,7 @@ int RunApiBench(int argc, char** argv) {
   Args args;
   if (!ParseArgs(argc, argv, &args)) {
     std::fprintf(stderr, "usage: almanac-bench api [--dir=D] [--members=N] [--seconds=S] "
-                         "[--client=raw|httplib]\n");
+                         "[--client=raw|httplib] [--zeroed-logs=true|false]\n");
     return 2;
   }
   std::string dir = (args.dir.empty() ? std::string("/var/tmp") : args.dir) +

@@ -2,7 +2,8 @@
 // fdatasync rate it is bounded by.
 //
 // Set-up: an in-process ApiServer + Sequencer + Journal in a fresh directory on a real disk
-// (under /var/tmp unless --dir), one network with N members (default 100,000) created
+// (under /var/tmp unless --dir; the journal opened as almanacd opens it, with its zeroed
+// log spare, unless --zeroed-logs=false), one network with N members (default 100,000) created
 // through the sequencer directly in large batches (not N HTTP calls). Then, with 1 and with
 // 8 keep-alive connections (TCP_NODELAY on the client too, so only the server could stall;
 // --client=raw, the default: a minimal client that sends each request in one write and
@@ -25,7 +26,7 @@
 namespace almanac::api {
 
 // argv[0] is "api"; flags: --dir=D --members=N --seconds=S (per timed phase)
-// --client=raw|httplib.
+// --client=raw|httplib --zeroed-logs=true|false.
 // Returns the process exit code (0 ok, 1 failure, 2 usage).
 int RunApiBench(int argc, char** argv);
 
