@@ -225,13 +225,20 @@ class ZeroedLogFileSystem : public rocksdb::FileSystemWrapper {
     // Direct and mmap writes have their own offsets and alignment: not for spares.
     if (IsLogInDir(name) && !options.use_direct_writes && !options.use_mmap_writes &&
         spares_->TryTake()) {
-      rocksdb::IOStatus s =
-          target()->ReuseWritableFile(name, spares_->spare_path(), options, result, dbg);
-      if (s.ok()) {
-        spares_->CountUsed();
-        return s;
+      // Rename first, then open the file under the log's name without truncation (the
+      // rename inside ReuseWritableFile is then a no-op). Opening the spare's name and
+      // renaming after, a spare renamed into place in between (the thread's next one, or
+      // another process's on the same directory) would become the log while RocksDB
+      // wrote to the file it opened, unlinked.
+      if (target()->RenameFile(spares_->spare_path(), name, rocksdb::IOOptions(), dbg).ok()) {
+        rocksdb::IOStatus s = target()->ReuseWritableFile(name, name, options, result, dbg);
+        if (s.ok()) {
+          spares_->CountUsed();
+          return s;
+        }
       }
     }
+    // O_TRUNC: also empties a renamed spare that could not be opened.
     return target()->NewWritableFile(name, options, result, dbg);
   }
 

@@ -14,9 +14,9 @@
 // How: `dir` holds at most one spare, kSpareName: `bytes` of zeros, written and synced
 // (file, then directory). When RocksDB asks for a new file whose name ends in ".log"
 // directly in `dir` (its write-ahead logs; its info log is "LOG"), the wrapper takes the
-// spare if one is ready and hands RocksDB the spare renamed to the log's name, opened
-// without truncation (FileSystem::ReuseWritableFile), so RocksDB's appends overwrite the
-// zeros from offset 0. The background thread then prepares the next spare under
+// spare if one is ready: renames it to the log's name, then opens it there without
+// truncation (FileSystem::ReuseWritableFile), so RocksDB's appends overwrite the zeros
+// from offset 0. The background thread then prepares the next spare under
 // kSpareTempName and renames it into place when it is synced. With no spare ready (the
 // thread still working, or a failure), RocksDB gets a plain new file as before: the
 // spare is a speed-up, never a condition. A log that outgrows its spare grows past the

@@ -198,6 +198,26 @@ TEST(ZeroedLogsTest, OtherFilesGetPlainNewFiles) {
   EXPECT_EQ(Inode(dir + "/" + ZeroedLogs::kSpareName), spare_inode);
 }
 
+// The spare is a speed-up, never a condition: gone from under the wrapper (deleted by
+// hand, say), the log is a plain new file and the next spare is prepared.
+TEST(ZeroedLogsTest, AMissingSpareGivesAPlainLog) {
+  const std::string dir = testing::MakeTempDir("zeroed_missing");
+  const std::string spare = dir + "/" + ZeroedLogs::kSpareName;
+  std::unique_ptr<ZeroedLogs> logs = StartOrDie(dir);
+  ASSERT_NE(logs, nullptr);
+  ASSERT_TRUE(fs::remove(spare));
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  ASSERT_TRUE(logs->env()
+                  ->GetFileSystem()
+                  ->NewWritableFile(dir + "/000021.log", rocksdb::FileOptions(), &file,
+                                    nullptr)
+                  .ok());
+  EXPECT_EQ(fs::file_size(dir + "/000021.log"), 0u);
+  EXPECT_EQ(logs->logs_from_spares(), 0u);
+  EXPECT_TRUE(logs->WaitForSpare());
+  EXPECT_EQ(fs::file_size(spare), kSpareBytes);
+}
+
 // A crash while a spare was being prepared leaves a temp file: the next start makes a
 // complete spare rather than trusting it.
 TEST(ZeroedLogsTest, AnUnfinishedSpareIsNotUsed) {
