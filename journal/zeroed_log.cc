@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -69,9 +70,6 @@ class ZeroedLogSpares {
 
   ~ZeroedLogSpares() { Stop(); }
 
-  const std::string& dir() const { return dir_; }
-  const std::string& spare_path() const { return spare_path_; }
-
   // True if a spare of the right size, with every block written, is already on disk
   // (left by an earlier run that finished preparing it).
   bool SpareOnDisk() const {
@@ -109,13 +107,14 @@ class ZeroedLogSpares {
     if (thread_.joinable()) thread_.join();
   }
 
-  // Takes the ready spare, if any: the caller renames it away (or fails to, which the
+  // For a new file `name`: if it is a write-ahead log in dir_ and a spare is ready, takes
+  // the spare and returns its path; the caller renames it away (or fails to, which the
   // next preparation covers by replacing the file). Wakes the thread to prepare the next.
-  bool TryTake() {
+  std::optional<std::string> TakeFor(const std::string& name) {
     absl::MutexLock lock(&mu_);
-    if (!ready_ || stopping_) return false;
+    if (!ready_ || stopping_ || !IsLogInDir(name)) return std::nullopt;
     ready_ = false;
-    return true;
+    return spare_path_;
   }
 
   void CountUsed() { logs_from_spares_.fetch_add(1, std::memory_order_relaxed); }
@@ -130,6 +129,16 @@ class ZeroedLogSpares {
   }
 
  private:
+  // RocksDB's write-ahead logs are "<dir>/<number>.log".
+  bool IsLogInDir(const std::string& name) const {
+    constexpr char kSuffix[] = ".log";
+    constexpr size_t kSuffixBytes = sizeof(kSuffix) - 1;
+    if (name.size() <= dir_.size() + 1 + kSuffixBytes) return false;
+    if (name.compare(0, dir_.size(), dir_) != 0 || name[dir_.size()] != '/') return false;
+    if (name.find('/', dir_.size() + 1) != std::string::npos) return false;
+    return name.compare(name.size() - kSuffixBytes, kSuffixBytes, kSuffix) == 0;
+  }
+
   bool SpareWanted() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !ready_ || stopping_; }
   bool SpareSettled() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return ready_ || failed_ || stopping_;
@@ -223,14 +232,15 @@ class ZeroedLogFileSystem : public rocksdb::FileSystemWrapper {
                                     std::unique_ptr<rocksdb::FSWritableFile>* result,
                                     rocksdb::IODebugContext* dbg) override {
     // Direct and mmap writes have their own offsets and alignment: not for spares.
-    if (IsLogInDir(name) && !options.use_direct_writes && !options.use_mmap_writes &&
-        spares_->TryTake()) {
+    std::optional<std::string> spare;
+    if (!options.use_direct_writes && !options.use_mmap_writes) spare = spares_->TakeFor(name);
+    if (spare.has_value()) {
       // Rename first, then open the file under the log's name without truncation (the
       // rename inside ReuseWritableFile is then a no-op). Opening the spare's name and
       // renaming after, a spare renamed into place in between (the thread's next one, or
       // another process's on the same directory) would become the log while RocksDB
       // wrote to the file it opened, unlinked.
-      if (target()->RenameFile(spares_->spare_path(), name, rocksdb::IOOptions(), dbg).ok()) {
+      if (target()->RenameFile(*spare, name, rocksdb::IOOptions(), dbg).ok()) {
         rocksdb::IOStatus s = target()->ReuseWritableFile(name, name, options, result, dbg);
         if (s.ok()) {
           spares_->CountUsed();
@@ -243,17 +253,6 @@ class ZeroedLogFileSystem : public rocksdb::FileSystemWrapper {
   }
 
  private:
-  // RocksDB's write-ahead logs are "<dir>/<number>.log".
-  bool IsLogInDir(const std::string& name) const {
-    const std::string& dir = spares_->dir();
-    constexpr char kSuffix[] = ".log";
-    constexpr size_t kSuffixBytes = sizeof(kSuffix) - 1;
-    if (name.size() <= dir.size() + 1 + kSuffixBytes) return false;
-    if (name.compare(0, dir.size(), dir) != 0 || name[dir.size()] != '/') return false;
-    if (name.find('/', dir.size() + 1) != std::string::npos) return false;
-    return name.compare(name.size() - kSuffixBytes, kSuffixBytes, kSuffix) == 0;
-  }
-
   std::shared_ptr<ZeroedLogSpares> spares_;
 };
 
