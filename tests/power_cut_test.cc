@@ -7,7 +7,8 @@
 // the journal is torn down, unsynced bytes are dropped (half the rounds tear the last
 // write instead), and the journal is reopened on the real file system. Open verifies the
 // whole hash chain; the test then checks every acknowledged record under its seq and
-// that every batch on disk is complete and contiguous. kCuts rounds on one journal.
+// that every batch on disk is complete and contiguous. kCuts rounds on one journal, every
+// other one with zeroed log spares.
 // Reproduce a failure with ALMANAC_POWER_CUT_SEED=<printed seed>.
 #include <atomic>
 #include <cstdint>
@@ -37,6 +38,8 @@ namespace {
 constexpr int kCuts = 120;
 constexpr int kThreads = 3;
 constexpr uint64_t kDefaultSeed = 20261128;
+// Small, so that some rounds' logs grow past their spare.
+constexpr size_t kZeroedLogBytes = size_t{64} << 10;
 
 // What the appenders were told is durable: seq -> actor id.
 struct Acked {
@@ -127,14 +130,18 @@ TEST(PowerCutTest, AcknowledgedAppendsSurviveCutsAndBatchesStayWhole) {
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
   std::map<uint64_t, std::string> durable;
   uint64_t checked_to = 0;
-  uint64_t dropped = 0, torn = 0, deleted = 0, unacked_survivors = 0;
+  uint64_t dropped = 0, torn = 0, deleted = 0, unacked_survivors = 0, logs_from_spares = 0;
   for (int round = 0; round < kCuts; ++round) {
     Acked acked;
     {
       JournalOptions options;
       options.env = env.get();
+      // Every other round the journal's logs start as zeroed spares (journal/zeroed_log.h),
+      // as in almanacd: its appends then overwrite zeros, which a cut reverts to zeros.
+      if (round % 2 == 0) options.zeroed_log_bytes = kZeroedLogBytes;
       absl::StatusOr<std::unique_ptr<Journal>> journal = Journal::Open(dir, options);
       ASSERT_TRUE(journal.ok()) << "round " << round << ": " << journal.status();
+      logs_from_spares += (*journal)->logs_from_zeroed_spares();
       // Half the rounds cut once some batches were acknowledged (other appenders' writes
       // in flight), half right after a random write (written, not yet synced).
       int cut_after = static_cast<int>(rng() % 24);
@@ -174,12 +181,16 @@ TEST(PowerCutTest, AcknowledgedAppendsSurviveCutsAndBatchesStayWhole) {
     unacked_survivors += durable.size() - before;
   }
   std::printf("%d cuts, %zu records durable, %llu unacknowledged records survived, %llu "
-              "unsynced bytes dropped, %llu kept by torn writes, %llu files deleted\n",
+              "unsynced bytes dropped, %llu kept by torn writes, %llu files deleted, %llu "
+              "logs from zeroed spares\n",
               kCuts, durable.size(), static_cast<unsigned long long>(unacked_survivors),
               static_cast<unsigned long long>(dropped), static_cast<unsigned long long>(torn),
-              static_cast<unsigned long long>(deleted));
+              static_cast<unsigned long long>(deleted),
+              static_cast<unsigned long long>(logs_from_spares));
   EXPECT_GT(durable.size(), static_cast<size_t>(kCuts));
   EXPECT_GT(dropped, 0u) << "no cut ever lost unsynced data: the test exercises nothing";
+  EXPECT_GT(logs_from_spares, static_cast<uint64_t>(kCuts / 4))
+      << "the zeroed-log rounds mostly ran on plain logs";
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 #include <utility>
@@ -153,17 +154,35 @@ class Directory : public rocksdb::FSDirectoryWrapper {
   const std::string name_;
 };
 
-// Keeps `keep` bytes of `path`, zeroing [zero_from, keep). Returns errno on failure.
-int CutFile(const std::string& path, uint64_t keep, uint64_t zero_from) {
-  if (truncate(path.c_str(), static_cast<off_t>(keep)) != 0) return errno;
-  if (zero_from >= keep) return 0;
+// Sets `path`'s size to `size`, zeroing [zero_from, zero_to). Returns errno on failure.
+int CutFile(const std::string& path, uint64_t size, uint64_t zero_from, uint64_t zero_to) {
+  if (truncate(path.c_str(), static_cast<off_t>(size)) != 0) return errno;
+  zero_to = std::min(zero_to, size);
+  if (zero_from >= zero_to) return 0;
   const int fd = open(path.c_str(), O_WRONLY);
   if (fd < 0) return errno;
-  const std::vector<char> zeros(keep - zero_from, 0);
+  const std::vector<char> zeros(zero_to - zero_from, 0);
   const ssize_t n = pwrite(fd, zeros.data(), zeros.size(), static_cast<off_t>(zero_from));
   const int err = n == static_cast<ssize_t>(zeros.size()) ? 0 : (n < 0 ? errno : EIO);
   close(fd);
   return err;
+}
+
+// True if the `size` bytes of `path` are all zero.
+bool AllZeros(const std::string& path, uint64_t size) {
+  const int fd = open(path.c_str(), O_RDONLY);
+  if (fd < 0) return false;
+  std::vector<char> buffer(size_t{64} << 10);
+  uint64_t at = 0;
+  bool zeros = true;
+  while (zeros && at < size) {
+    const ssize_t n = pread(fd, buffer.data(), buffer.size(), static_cast<off_t>(at));
+    if (n <= 0) break;
+    for (ssize_t i = 0; i < n && zeros; ++i) zeros = buffer[i] == 0;
+    at += static_cast<uint64_t>(n);
+  }
+  close(fd);
+  return zeros && at == size;
 }
 
 }  // namespace
@@ -197,7 +216,9 @@ absl::StatusOr<PowerCutFs::CutReport> PowerCutFs::LoseUnsyncedData(std::mt19937_
       report.bytes_torn = keep - f.synced;
     }
     report.bytes_dropped += f.written - keep;
-    if (const int err = CutFile(path, keep, zero_from); err != 0) {
+    // A reused file of zeros keeps its size; what was not kept reverts to zeros.
+    const uint64_t size = std::max(keep, f.zeros_until);
+    if (const int err = CutFile(path, size, zero_from, std::max(keep, f.written)); err != 0) {
       return absl::ErrnoToStatus(err, absl::StrCat("cutting ", path));
     }
   }
@@ -249,11 +270,28 @@ IOStatus PowerCutFs::ReopenWritableFile(const std::string& name,
 }
 
 // WAL recycling (off by default in RocksDB and in Journal): refused rather than modelled.
-IOStatus PowerCutFs::ReuseWritableFile(const std::string&, const std::string&,
-                                       const rocksdb::FileOptions&,
-                                       std::unique_ptr<rocksdb::FSWritableFile>*,
-                                       IODebugContext*) {
-  return IOStatus::NotSupported("PowerCutFs does not model recycled log files");
+IOStatus PowerCutFs::ReuseWritableFile(const std::string& name, const std::string& old_name,
+                                       const rocksdb::FileOptions& o,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                       IODebugContext* d) {
+  absl::MutexLock lock(&core_->mu);
+  if (core_->power_off) return Off();
+  uint64_t size = 0;
+  IOStatus s = target()->GetFileSize(old_name, o.io_options, &size, d);
+  if (!s.ok()) return s;
+  // What an unsynced overwrite loses reverts to the old bytes: modelled for zeros only.
+  if (!AllZeros(old_name, size)) {
+    return IOStatus::NotSupported("PowerCutFs models reusing files of zeros only");
+  }
+  s = target()->ReuseWritableFile(name, old_name, o, result, d);
+  if (!s.ok()) return s;
+  // Like a rename (durable at once), then an open without truncation.
+  core_->files.erase(old_name);
+  core_->created_since_dir_sync.erase(old_name);
+  core_->created_since_dir_sync.erase(name);
+  s = Wrap(name, /*existed=*/true, 0, result);
+  core_->files[name].zeros_until = size;
+  return s;
 }
 
 IOStatus PowerCutFs::NewDirectory(const std::string& name, const IOOptions& o,

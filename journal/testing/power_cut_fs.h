@@ -13,6 +13,9 @@
 //      synced after they were created. With `tear`, the file written last keeps a random
 //      prefix of its unsynced bytes, some of it zeroed (a torn write: some sectors made
 //      it, some did not).
+// ReuseWritableFile (how journal/zeroed_log.h hands RocksDB a zeroed spare) is modelled
+// for files of zeros only: writes overwrite from offset 0, and the unsynced ones revert
+// to zeros at the cut; the file keeps its old size, or its synced size if larger.
 // Model limits (documented so a passing test is not over-read): renames and deletions
 // are durable at once (an unsynced rename is not rolled back); RangeSync is not a
 // durability point; only files opened for writing through this object are tracked.
@@ -92,6 +95,9 @@ class PowerCutFs : public rocksdb::FileSystemWrapper {
     struct FileState {
       uint64_t written = 0;  // bytes written through us (the file's logical size)
       uint64_t synced = 0;   // bytes made durable by Sync/Fsync
+      // A reused file of zeros (ReuseWritableFile): its size then. Unsynced bytes below
+      // it revert to zeros at a cut, and the file keeps at least this size.
+      uint64_t zeros_until = 0;
     };
     absl::Mutex mu;
     bool power_off ABSL_GUARDED_BY(mu) = false;
