@@ -29,8 +29,10 @@
 //   zeros read as the end of the log, as the zeros a torn last write or preallocation
 //   can already leave (point-in-time recovery). A clean close trims the log to its
 //   records (RocksDB truncates a preallocated log on close).
-// - The rename is made durable by RocksDB itself: the first synced write to a new log
-//   also syncs the log directory, before anything written to that log is acknowledged.
+// - The rename needs what a new log's creation already needs, a synced directory, and
+//   gets it the same way: RocksDB syncs the log directory along with the synced writes
+//   to a new log (DBImpl's log_dir_synced_). Until then a crash leaves the spare under
+//   its own name and no log, as it would leave no newly created log.
 // - Files RocksDB does not name as its own (the spare) are left alone by its cleanup
 //   and are not part of checkpoints.
 //
