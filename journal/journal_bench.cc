@@ -27,6 +27,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "journal/journal.h"
@@ -250,6 +253,15 @@ void Replay(const std::string& dir, uint64_t records) {
 
 int RunJournalBench(int argc, char** argv,
                     const std::function<int(const std::string& dir)>& more) {
+  // --help lists the flags of this file (absl's default looks for the binary's name).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "journal/journal_bench.cc");
+  };
+  absl::SetFlagsUsageConfig(usage);
+  absl::SetProgramUsageMessage(
+      "almanac-bench journal: the disk's raw fdatasync rate, durable appends/s with 1, 16 "
+      "and 64 writers, zeroed against plain logs, replay speed (see journal_bench.cc)");
   absl::ParseCommandLine(argc, argv);
   std::string dir = absl::GetFlag(FLAGS_dir);
   const bool owned = dir.empty();
