@@ -37,6 +37,16 @@ std::unique_ptr<ZeroedLogs> StartOrDie(
   return logs.ok() ? std::move(*logs) : nullptr;
 }
 
+// Creates `name` through the file system the journal's RocksDB would use.
+std::unique_ptr<rocksdb::FSWritableFile> NewFileOrDie(const ZeroedLogs& logs,
+                                                      const std::string& name) {
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  const rocksdb::IOStatus s =
+      logs.env()->GetFileSystem()->NewWritableFile(name, rocksdb::FileOptions(), &file, nullptr);
+  EXPECT_TRUE(s.ok()) << name << ": " << s.ToString();
+  return file;
+}
+
 ino_t Inode(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
@@ -149,11 +159,10 @@ TEST(ZeroedLogsTest, ALogInTheDirectoryTakesTheSpareAndANewOneIsPrepared) {
   std::unique_ptr<ZeroedLogs> logs = StartOrDie(dir);
   ASSERT_NE(logs, nullptr);
   const ino_t spare_inode = Inode(spare);
-  const std::shared_ptr<rocksdb::FileSystem> fs = logs->env()->GetFileSystem();
 
   const std::string log = dir + "/000007.log";
-  std::unique_ptr<rocksdb::FSWritableFile> file;
-  ASSERT_TRUE(fs->NewWritableFile(log, rocksdb::FileOptions(), &file, nullptr).ok());
+  std::unique_ptr<rocksdb::FSWritableFile> file = NewFileOrDie(*logs, log);
+  ASSERT_NE(file, nullptr);
   EXPECT_EQ(logs->logs_from_spares(), 1u);
   EXPECT_EQ(Inode(log), spare_inode);  // the spare itself, renamed
   const std::string records(1000, 'r');
@@ -184,14 +193,11 @@ TEST(ZeroedLogsTest, OtherFilesGetPlainNewFiles) {
   std::unique_ptr<ZeroedLogs> logs = StartOrDie(dir);
   ASSERT_NE(logs, nullptr);
   const ino_t spare_inode = Inode(dir + "/" + ZeroedLogs::kSpareName);
-  const std::shared_ptr<rocksdb::FileSystem> fs = logs->env()->GetFileSystem();
   for (const std::string& name :
        {dir + "/LOG", dir + "/000009.sst", dir + "/MANIFEST-000005", dir + "/sub/000010.log",
         other_dir + "/000011.log", dir + "x/000012.log"}) {
     fs::create_directories(fs::path(name).parent_path());
-    std::unique_ptr<rocksdb::FSWritableFile> file;
-    ASSERT_TRUE(fs->NewWritableFile(name, rocksdb::FileOptions(), &file, nullptr).ok())
-        << name;
+    ASSERT_NE(NewFileOrDie(*logs, name), nullptr);
     EXPECT_EQ(fs::file_size(name), 0u) << name;
   }
   EXPECT_EQ(logs->logs_from_spares(), 0u);
@@ -206,12 +212,7 @@ TEST(ZeroedLogsTest, AMissingSpareGivesAPlainLog) {
   std::unique_ptr<ZeroedLogs> logs = StartOrDie(dir);
   ASSERT_NE(logs, nullptr);
   ASSERT_TRUE(fs::remove(spare));
-  std::unique_ptr<rocksdb::FSWritableFile> file;
-  ASSERT_TRUE(logs->env()
-                  ->GetFileSystem()
-                  ->NewWritableFile(dir + "/000021.log", rocksdb::FileOptions(), &file,
-                                    nullptr)
-                  .ok());
+  ASSERT_NE(NewFileOrDie(*logs, dir + "/000021.log"), nullptr);
   EXPECT_EQ(fs::file_size(dir + "/000021.log"), 0u);
   EXPECT_EQ(logs->logs_from_spares(), 0u);
   EXPECT_TRUE(logs->WaitForSpare());
@@ -251,12 +252,7 @@ TEST(ZeroedLogsTest, AfterStopLogsArePlainAndTheReadySpareStays) {
   ASSERT_NE(logs, nullptr);
   const ino_t spare_inode = Inode(spare);
   logs->Stop();
-  std::unique_ptr<rocksdb::FSWritableFile> file;
-  ASSERT_TRUE(logs->env()
-                  ->GetFileSystem()
-                  ->NewWritableFile(dir + "/000013.log", rocksdb::FileOptions(), &file,
-                                    nullptr)
-                  .ok());
+  ASSERT_NE(NewFileOrDie(*logs, dir + "/000013.log"), nullptr);
   EXPECT_EQ(fs::file_size(dir + "/000013.log"), 0u);
   EXPECT_EQ(logs->logs_from_spares(), 0u);
   EXPECT_EQ(Inode(spare), spare_inode);

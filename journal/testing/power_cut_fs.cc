@@ -269,7 +269,8 @@ IOStatus PowerCutFs::ReopenWritableFile(const std::string& name,
   return Wrap(name, existed, existed ? size : 0, result);
 }
 
-// WAL recycling (off by default in RocksDB and in Journal): refused rather than modelled.
+// How journal/zeroed_log.h hands RocksDB a spare of zeros (see the header). RocksDB's own
+// log recycling (off in Journal) reuses files of old records: refused, not modelled.
 IOStatus PowerCutFs::ReuseWritableFile(const std::string& name, const std::string& old_name,
                                        const rocksdb::FileOptions& o,
                                        std::unique_ptr<rocksdb::FSWritableFile>* result,
