@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,6 +32,8 @@ constexpr size_t kWriteBytes = size_t{1} << 20;
 constexpr size_t kSyncEveryBytes = size_t{4} << 20;
 // Spares are whole 64 KiB.
 constexpr size_t kSpareGrain = size_t{64} << 10;
+// A spare is written only while the disk has this many times its size free.
+constexpr uint64_t kFreeBytesPerSpareByte = 3;
 // After a failed preparation (a full disk, say), the next try waits this long.
 constexpr absl::Duration kRetryAfterFailure = absl::Seconds(30);
 
@@ -79,14 +82,16 @@ class ZeroedLogSpares {
            static_cast<uint64_t>(st.st_blocks) * 512 >= bytes_;
   }
 
-  // Prepares one spare on the calling thread (before the background thread exists).
-  absl::Status PrepareNow() {
-    absl::Status s = Prepare();
+  // Prepares one spare on the calling thread (before the background thread exists). A
+  // failure is reported and left to the thread's next try, as the thread's own are.
+  void PrepareNow() {
+    const absl::Status s = Prepare();
+    absl::MutexLock lock(&mu_);
     if (s.ok()) {
-      absl::MutexLock lock(&mu_);
       ready_ = true;
+    } else {
+      Failed(s);
     }
-    return s;
   }
 
   void MarkReady() {
@@ -144,34 +149,50 @@ class ZeroedLogSpares {
     return ready_ || failed_ || stopping_;
   }
 
+  // The journal goes on with plain logs: say why, once per failure; the thread tries
+  // again after kRetryAfterFailure.
+  void Failed(const absl::Status& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::fprintf(stderr, "almanac journal: no zeroed log spare (%s); next try in %s\n",
+                 s.ToString().c_str(), absl::FormatDuration(kRetryAfterFailure).c_str());
+    failed_ = true;
+  }
+
   void Loop() {
     absl::MutexLock lock(&mu_);
     for (;;) {
       mu_.Await(absl::Condition(this, &ZeroedLogSpares::SpareWanted));
       if (stopping_) return;
+      if (failed_) {
+        mu_.AwaitWithTimeout(absl::Condition(&stopping_), kRetryAfterFailure);
+        if (stopping_) return;
+        failed_ = false;
+      }
       mu_.Unlock();
       const absl::Status s = Prepare();
       mu_.Lock();
       if (stopping_) return;
       if (s.ok()) {
         ready_ = true;
-        failed_ = false;
-        continue;
+      } else {
+        Failed(s);
       }
-      // The journal goes on with plain logs; say why once per failure, then retry later.
-      std::fprintf(stderr, "almanac journal: no zeroed log spare (%s); retrying in %s\n",
-                   s.ToString().c_str(), absl::FormatDuration(kRetryAfterFailure).c_str());
-      failed_ = true;
-      mu_.AwaitWithTimeout(absl::Condition(&stopping_), kRetryAfterFailure);
-      if (stopping_) return;
-      failed_ = false;
     }
   }
 
   // Writes bytes_ of zeros to the temp file, syncs it, renames it to the spare's name
-  // and syncs the directory. Cancelled when Stop is called midway.
+  // and syncs the directory. Cancelled when Stop is called midway. Only while the disk
+  // keeps room for the journal (kFreeBytesPerSpareByte); an unfinished temp file is
+  // removed, so a failure (a full disk, say) gives its space back to the journal.
   absl::Status Prepare() {
     static const std::string* const kZeros = new std::string(kWriteBytes, '\0');
+    struct statvfs vfs;
+    if (statvfs(dir_.c_str(), &vfs) != 0) return ErrnoError("statvfs", dir_);
+    const uint64_t free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    if (free_bytes / kFreeBytesPerSpareByte < bytes_) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          free_bytes, " bytes free in ", dir_, ": a spare of ", bytes_, " bytes waits for ",
+          kFreeBytesPerSpareByte, " times that, so the journal keeps its room"));
+    }
     const int fd = RetryOnEintr([&] {
       return open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     });
@@ -179,9 +200,12 @@ class ZeroedLogSpares {
     absl::Status status = WriteZeros(fd, *kZeros);
     if (status.ok() && fdatasync(fd) != 0) status = ErrnoError("fdatasync", temp_path_);
     close(fd);
-    if (!status.ok()) return status;
-    if (rename(temp_path_.c_str(), spare_path_.c_str()) != 0) {
-      return ErrnoError("rename to " + spare_path_, temp_path_);
+    if (status.ok() && rename(temp_path_.c_str(), spare_path_.c_str()) != 0) {
+      status = ErrnoError("rename to " + spare_path_, temp_path_);
+    }
+    if (!status.ok()) {
+      unlink(temp_path_.c_str());
+      return status;
     }
     return SyncDirectory(dir_);
   }
@@ -273,7 +297,7 @@ absl::StatusOr<std::unique_ptr<ZeroedLogs>> ZeroedLogs::Start(rocksdb::Env* base
   if (spares->SpareOnDisk()) {
     spares->MarkReady();
   } else if (first == FirstSpare::kNow) {
-    if (absl::Status s = spares->PrepareNow(); !s.ok()) return s;
+    spares->PrepareNow();
   }
   spares->StartThread();
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(

@@ -19,8 +19,9 @@
 // from offset 0. The background thread then prepares the next spare under
 // kSpareTempName and renames it into place when it is synced. With no spare ready (the
 // thread still working, or a failure), RocksDB gets a plain new file as before: the
-// spare is a speed-up, never a condition. A log that outgrows its spare grows past the
-// zeros by plain appends.
+// spare is a speed-up, never a condition: a spare is only written while the disk has
+// three times its size free, and a failed one is removed. A log that outgrows its spare
+// grows past the zeros by plain appends.
 //
 // Safety:
 // - A spare only ever holds zeros (this file writes nothing else to it; a crash while
@@ -71,10 +72,11 @@ class ZeroedLogs {
   // and the start is not delayed by writing the spare).
   enum class FirstSpare { kNow, kInBackground };
 
-  // Starts keeping a spare of `bytes` (rounded up to whole 64 KiB) in `dir`, which must
-  // exist. `base` is not owned and must outlive the result.
-  // Errors: InvalidArgument for `bytes` outside [kSpareBytesMin, kSpareBytesMax];
-  // Internal for I/O failures preparing the first spare with kNow.
+  // Starts keeping a spare of `bytes` (rounded up to whole 64 KiB) in `dir`, which should
+  // exist. `base` is not owned and must outlive the result. A spare that cannot be made
+  // (no such directory, a disk under three times the spare's size free, an I/O error) is
+  // reported on stderr and tried again every 30 s; meanwhile logs are plain files.
+  // Errors: InvalidArgument for `bytes` outside [kSpareBytesMin, kSpareBytesMax].
   static absl::StatusOr<std::unique_ptr<ZeroedLogs>> Start(rocksdb::Env* base,
                                                            const std::string& dir,
                                                            size_t bytes, FirstSpare first);

@@ -118,11 +118,12 @@ TEST(ZeroedLogsTest, StartPreparesAWrittenSpareOfZerosAndRejectsBadSizes) {
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ZeroedLogs::Start(rocksdb::Env::Default(), dir + "/missing", kSpareBytes,
-                              ZeroedLogs::FirstSpare::kNow)
-                .status()
-                .code(),
-            absl::StatusCode::kInternal);
+  // A spare that cannot be made leaves plain logs, not an error: no directory here.
+  {
+    std::unique_ptr<ZeroedLogs> without = StartOrDie(dir + "/missing");
+    ASSERT_NE(without, nullptr);
+    EXPECT_FALSE(without->WaitForSpare());
+  }
 
   const std::string spare = dir + "/" + ZeroedLogs::kSpareName;
   // Not a multiple of the 64 KiB grain: rounded up.
@@ -217,6 +218,20 @@ TEST(ZeroedLogsTest, AMissingSpareGivesAPlainLog) {
   EXPECT_EQ(logs->logs_from_spares(), 0u);
   EXPECT_TRUE(logs->WaitForSpare());
   EXPECT_EQ(fs::file_size(spare), kSpareBytes);
+}
+
+// A spare that fails midway (here its rename into place: the spare's name is taken by a
+// directory) is removed, so a failure never keeps disk space from the journal.
+TEST(ZeroedLogsTest, AFailedSpareIsRemovedAndLogsStayPlain) {
+  const std::string dir = testing::MakeTempDir("zeroed_failed");
+  ASSERT_TRUE(fs::create_directory(dir + "/" + ZeroedLogs::kSpareName));
+  std::unique_ptr<ZeroedLogs> logs = StartOrDie(dir);
+  ASSERT_NE(logs, nullptr);
+  EXPECT_FALSE(logs->WaitForSpare());
+  EXPECT_FALSE(fs::exists(dir + "/" + ZeroedLogs::kSpareTempName));
+  ASSERT_NE(NewFileOrDie(*logs, dir + "/000031.log"), nullptr);
+  EXPECT_EQ(fs::file_size(dir + "/000031.log"), 0u);
+  EXPECT_EQ(logs->logs_from_spares(), 0u);
 }
 
 // A crash while a spare was being prepared leaves a temp file: the next start makes a
