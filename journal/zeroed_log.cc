@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "base/sync_directory.h"
 #include "rocksdb/file_system.h"
 
 namespace almanac::journal {
@@ -48,16 +49,6 @@ auto RetryOnEintr(Call call) {
     const auto result = call();
     if (result >= 0 || errno != EINTR) return result;
   }
-}
-
-absl::Status SyncDirectory(const std::string& dir) {
-  const int fd = RetryOnEintr([&] { return open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
-  if (fd < 0) return ErrnoError("open directory", dir);
-  const int synced = fsync(fd);
-  const int saved = errno;
-  close(fd);
-  errno = saved;
-  return synced == 0 ? absl::OkStatus() : ErrnoError("fsync directory", dir);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/sync_directory.h"
 #include "ctl/backup/limits.h"
 #include "ctl/controller.h"
 #include "ctl/state/snapshot.h"
@@ -36,17 +37,6 @@ absl::Status Errno(int err, const std::string& what) { return absl::ErrnoToStatu
 bool Exists(const std::string& path) {
   struct stat st;
   return ::lstat(path.c_str(), &st) == 0;
-}
-
-// Makes a rename or a new file in `dir` durable.
-absl::Status SyncDirectory(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno(errno, absl::StrCat("cannot open directory ", dir));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return Errno(err, absl::StrCat("cannot fsync directory ", dir));
-  return absl::OkStatus();
 }
 
 absl::Status MakeDirectory(const std::string& dir) {

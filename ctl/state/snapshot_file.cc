@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/match.h"
 #include "base/check.h"
+#include "base/sync_directory.h"
 #include "ctl/state/limits.h"
 #include "ctl/state/snapshot.h"
 #include "ctl/state/snapshot_internal.h"
@@ -86,15 +87,6 @@ absl::Status WriteAll(int fd, const char* data, size_t size, const std::string& 
     size -= static_cast<size_t>(written);
   }
   return absl::OkStatus();
-}
-
-absl::Status FsyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("open directory", dir);
-  int result = ::fsync(fd);
-  absl::Status status = result == 0 ? absl::OkStatus() : Errno("fsync directory", dir);
-  ::close(fd);
-  return status;
 }
 
 absl::Status WriteFileDurably(const std::string& path, std::string_view header,
@@ -246,7 +238,7 @@ absl::StatusOr<std::string> WriteSnapshotPayload(const std::string& dir, uint64_
     ::unlink(temp_path.c_str());
     return status;
   }
-  status = FsyncDir(dir);
+  status = SyncDirectory(dir);
   if (!status.ok()) return status;
 
   // Retention: a failed delete is harmless (retried after the next write).

@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
+#include "base/sync_directory.h"
 #include "tools/cli/api_client.h"
 #include "tools/cli/cli_args.h"
 #include "tools/cli/limits.h"
@@ -601,13 +602,7 @@ absl::Status WriteEventsCheckpoint(const std::string& path, const EventsCheckpoi
   errno = saved_errno;
   if (!written) return ErrnoError("cannot write", temp);
   if (::rename(temp.c_str(), path.c_str()) != 0) return ErrnoError("cannot rename", temp);
-  const std::string dir = DirName(path);
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) return ErrnoError("cannot open directory", dir);
-  const bool synced = ::fsync(dir_fd) == 0;
-  ::close(dir_fd);
-  if (!synced) return ErrnoError("cannot sync directory", dir);
-  return absl::OkStatus();
+  return SyncDirectory(DirName(path));
 }
 
 std::optional<uint64_t> SeqOfPrintedLine(const std::string& line) {
