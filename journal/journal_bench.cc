@@ -6,7 +6,11 @@
 //      (each builds its draft, appends, waits for durability, repeats), with the group
 //      commit's records per sync write; then the raw rate again (it drifts); each phase
 //      on a new journal, with zeroed log spares as almanacd unless --zeroed_logs=false;
-//   2b. zeroed log spares against plain logs, 1 and 64 writers, in --compare_rounds
+//   2b. the target's ratio, paired: --ratio_rounds rounds of a raw fdatasync phase and a
+//      64-writer phase on one journal, back to back, so both see the disk of the same
+//      moment (its rate drifts by half within a minute, which makes a ratio of phases
+//      seconds apart swing);
+//   2c. zeroed log spares against plain logs, 1 and 64 writers, in --compare_rounds
 //      paired rounds (two journals side by side, alternating phases: the disk's drift
 //      hits both alike);
 //   3. replay speed over --replay_records records: Journal::Open's full chain
@@ -45,6 +49,9 @@ ABSL_FLAG(uint64_t, replay_records, 1000000, "records written then replayed");
 ABSL_FLAG(bool, zeroed_logs, true,
           "durable appends go to logs made from zeroed spares, as in almanacd "
           "(journal/zeroed_log.h); false measures plain RocksDB logs");
+ABSL_FLAG(int, ratio_rounds, 8,
+          "paired rounds of 0.5 s raw fdatasync and 1.5 s of 64 writers, back to back, "
+          "for the target's ratio (0: skip)");
 ABSL_FLAG(int, compare_rounds, 8,
           "paired rounds of 1.5 s comparing zeroed log spares with plain logs, with 1 and "
           "64 writers (0: skip)");
@@ -172,6 +179,44 @@ void CompareZeroedLogs(const std::string& dir, int writers, int rounds) {
   std::filesystem::remove_all(dir + "/plain");
 }
 
+// The target's ratio, 64 writers against the raw fdatasync rate, paired: each round
+// measures the raw rate for kRawPhase and 64 writers for kWritersPhase on the same
+// journal, one right after the other, so a round's two figures come from the same
+// moment of the disk. Prints the ratio of the rounds' mean rates and the range of the
+// single rounds' ratios.
+void PairedRatio(const std::string& dir, int rounds) {
+  constexpr int kWriters = 64;
+  constexpr absl::Duration kRawPhase = absl::Milliseconds(500);
+  constexpr absl::Duration kWritersPhase = absl::Milliseconds(1500);
+  std::unique_ptr<Journal> journal =
+      OpenOrDie(dir + "/journal", BenchOptions(absl::GetFlag(FLAGS_zeroed_logs)));
+  double raw_sum = 0, writers_sum = 0;
+  double lowest = 0, highest = 0;
+  for (int round = 0; round < rounds; ++round) {
+    // Which phase goes first alternates: a phase may leave the disk busier or idler for
+    // the one after it.
+    double raw = 0, appends = 0;
+    if (round % 2 == 0) {
+      raw = RawFdatasyncPerSecond(dir, kRawPhase);
+      appends = TimedAppends(journal.get(), kWriters, kWritersPhase).rate();
+    } else {
+      appends = TimedAppends(journal.get(), kWriters, kWritersPhase).rate();
+      raw = RawFdatasyncPerSecond(dir, kRawPhase);
+    }
+    const double ratio = raw > 0 ? appends / raw : 0;
+    lowest = round == 0 ? ratio : std::min(lowest, ratio);
+    highest = round == 0 ? ratio : std::max(highest, ratio);
+    raw_sum += raw;
+    writers_sum += appends;
+  }
+  std::printf("64 writers vs raw fdatasync, %d paired rounds: %.0f vs %.0f /s = %.1fx "
+              "(rounds %.1fx to %.1fx; target 20x)\n",
+              rounds, writers_sum / rounds, raw_sum / rounds,
+              raw_sum > 0 ? writers_sum / raw_sum : 0.0, lowest, highest);
+  journal.reset();
+  std::filesystem::remove_all(dir + "/journal");
+}
+
 double CpuSeconds(clockid_t clock) {
   timespec ts;
   clock_gettime(clock, &ts);
@@ -261,7 +306,8 @@ int RunJournalBench(int argc, char** argv,
   absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
       "almanac-bench journal: the disk's raw fdatasync rate, durable appends/s with 1, 16 "
-      "and 64 writers, zeroed against plain logs, replay speed (see journal_bench.cc)");
+      "and 64 writers, 64 writers paired with the raw rate, zeroed against plain logs, "
+      "replay speed (see journal_bench.cc)");
   absl::ParseCommandLine(argc, argv);
   std::string dir = absl::GetFlag(FLAGS_dir);
   const bool owned = dir.empty();
@@ -281,6 +327,9 @@ int RunJournalBench(int argc, char** argv,
   std::printf("raw write+fdatasync, again:       %10.0f /s (mean of both %.0f /s)\n",
               raw_after, raw);
   std::printf("target: 64 writers >= 20x raw = %.0f /s\n", 20 * raw);
+  if (const int rounds = absl::GetFlag(FLAGS_ratio_rounds); rounds > 0) {
+    PairedRatio(dir + "/ratio", rounds);
+  }
   if (const int rounds = absl::GetFlag(FLAGS_compare_rounds); rounds > 0) {
     for (int writers : {1, 64}) CompareZeroedLogs(dir + "/compare", writers, rounds);
   }
