@@ -156,13 +156,9 @@ void Sequencer::TakeQueued() {
 }
 
 void Sequencer::HoldForReturningCallers() {
-  const absl::Time deadline = absl::Now() + hold_.Budget();
-  while (!hold_.AllReturned() && !stopping_.load() &&
-         waiting_.size() < options_.batch_commands_max && absl::Now() < deadline) {
-    queue_.WaitForMore(hold_.missing(), deadline);
-    TakeQueued();
-  }
-  hold_.Forget();
+  hold_.Hold(queue_, [this] { TakeQueued(); }, [this] {
+    return !stopping_.load() && waiting_.size() < options_.batch_commands_max;
+  });
 }
 
 std::vector<Sequencer::Pending*> Sequencer::NextBatch() {

@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace almanac::journal {
@@ -64,6 +65,21 @@ class GroupHold {
   // How long the writer may hold a non-empty queue while !AllReturned().
   absl::Duration Budget() const {
     return std::min(last_write_ / kHoldFractionOfWrite, kHoldMax);
+  }
+
+  // The hold itself, run by the writer before it takes its next group: waits on `queue`
+  // (a CommitQueue, or anything with its WaitForMore) and calls take_queued() after every
+  // wake-up, until every caller the last group answered is back (take_queued must call
+  // Returned for what it takes), keep_holding() turns false (stopping, a full group), or
+  // Budget() has passed. Then Forget()s.
+  template <typename Queue, typename TakeQueued, typename KeepHolding>
+  void Hold(Queue& queue, TakeQueued take_queued, KeepHolding keep_holding) {
+    const absl::Time deadline = absl::Now() + Budget();
+    while (!AllReturned() && keep_holding() && absl::Now() < deadline) {
+      queue.WaitForMore(missing(), deadline);
+      take_queued();
+    }
+    Forget();
   }
 
  private:

@@ -1,6 +1,12 @@
 #include "journal/group_hold.h"
 
+#include <cstdint>
+#include <functional>
 #include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 #include "gtest/gtest.h"
 
@@ -50,6 +56,68 @@ TEST(GroupHoldTest, BudgetIsAFractionOfTheLastWriteAndCapped) {
   EXPECT_EQ(hold.Budget(), absl::Microseconds(400) / GroupHold::kHoldFractionOfWrite);
   hold.set_last_write(absl::Seconds(1));  // a stalled disk does not make holds long
   EXPECT_EQ(hold.Budget(), GroupHold::kHoldMax);
+}
+
+// Stands in for the writer's CommitQueue: each WaitForMore runs the next scripted
+// "push" (or, past the script, sleeps to the deadline as a queue nobody pushes to).
+struct ScriptedQueue {
+  std::vector<std::function<void()>> pushes;
+  std::vector<uint64_t> waited_for;  // WaitForMore's `more`, per call
+  size_t next = 0;
+  void WaitForMore(uint64_t more, absl::Time deadline) {
+    waited_for.push_back(more);
+    if (next < pushes.size()) {
+      pushes[next++]();
+    } else {
+      absl::SleepFor(deadline - absl::Now());
+    }
+  }
+};
+
+TEST(GroupHoldTest, HoldEndsWhenEveryAnsweredCallerIsBack) {
+  GroupHold hold;
+  const std::thread::id me = std::this_thread::get_id();
+  const std::thread::id other = OtherThreadId();
+  hold.set_last_write(absl::Seconds(10));  // budget kHoldMax: never reached here
+  hold.Answered(me);
+  hold.Answered(other);
+  ScriptedQueue queue;
+  std::vector<std::thread::id> pushed;
+  queue.pushes = {[&] { pushed.push_back(me); }, [&] { pushed.push_back(other); }};
+  int takes = 0;
+  const absl::Time start = absl::Now();
+  hold.Hold(queue, [&] {
+    ++takes;
+    for (std::thread::id id : pushed) hold.Returned(id);
+    pushed.clear();
+  }, [] { return true; });
+  EXPECT_LT(absl::Now() - start, GroupHold::kHoldMax);
+  EXPECT_EQ(takes, 2);
+  EXPECT_EQ(queue.waited_for, (std::vector<uint64_t>{2, 1}));  // waits for the missing
+  EXPECT_TRUE(hold.AllReturned());
+}
+
+TEST(GroupHoldTest, HoldEndsAtItsBudgetAndForgetsWhoDidNotComeBack) {
+  GroupHold hold;
+  hold.set_last_write(absl::Milliseconds(1));
+  ASSERT_EQ(hold.Budget(), absl::Milliseconds(1));
+  hold.Answered(OtherThreadId());
+  ScriptedQueue queue;  // nobody pushes
+  const absl::Time start = absl::Now();
+  hold.Hold(queue, [] {}, [] { return true; });
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(1));
+  EXPECT_FALSE(queue.waited_for.empty());
+  EXPECT_TRUE(hold.AllReturned());  // not waited for again
+}
+
+TEST(GroupHoldTest, HoldDoesNotWaitWhenTheWriterMustNotHold) {
+  GroupHold hold;
+  hold.set_last_write(absl::Seconds(10));
+  hold.Answered(OtherThreadId());
+  ScriptedQueue queue;
+  hold.Hold(queue, [] {}, [] { return false; });  // stopping, or the group is full
+  EXPECT_TRUE(queue.waited_for.empty());
+  EXPECT_TRUE(hold.AllReturned());
 }
 
 }  // namespace

@@ -313,13 +313,9 @@ void Journal::TakeQueued() {
 
 void Journal::HoldForReturningCallers() {
   // Wait briefly for the callers the last group answered (journal/group_hold.h).
-  const absl::Time deadline = absl::Now() + hold_.Budget();
-  while (!hold_.AllReturned() && !stopping_.load() && !paused_.load() &&
-         waiting_drafts_ < kBatchRecordsMax && absl::Now() < deadline) {
-    queue_.WaitForMore(hold_.missing(), deadline);
-    TakeQueued();
-  }
-  hold_.Forget();
+  hold_.Hold(queue_, [this] { TakeQueued(); }, [this] {
+    return !stopping_.load() && !paused_.load() && waiting_drafts_ < kBatchRecordsMax;
+  });
 }
 
 void Journal::WriterLoop() {
