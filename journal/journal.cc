@@ -539,6 +539,27 @@ absl::Status Journal::health() const {
   return failed_;
 }
 
+bool Journal::WaitForBackgroundWork(absl::Duration timeout) const {
+  constexpr absl::Duration kPollEvery = absl::Milliseconds(5);
+  const absl::Time deadline = absl::Now() + timeout;
+  if (zeroed_logs_ != nullptr) zeroed_logs_->WaitForSpare();
+  const auto busy = [this] {
+    for (const std::string& property :
+         {rocksdb::DB::Properties::kNumRunningFlushes, rocksdb::DB::Properties::kMemTableFlushPending,
+          rocksdb::DB::Properties::kNumRunningCompactions,
+          rocksdb::DB::Properties::kCompactionPending}) {
+      uint64_t value = 0;
+      if (db_->GetIntProperty(property, &value) && value != 0) return true;
+    }
+    return false;
+  };
+  while (busy()) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(kPollEvery);
+  }
+  return true;
+}
+
 absl::Status Journal::CreateCheckpoint(const std::string& dir) const {
   rocksdb::Checkpoint* raw = nullptr;
   rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);

@@ -173,6 +173,14 @@ class Journal {
     return zeroed_logs_ ? zeroed_logs_->logs_from_spares() : 0;
   }
 
+  // Blocks until the journal does nothing in the background: no RocksDB flush or
+  // compaction running or pending, and the zeroed log spare (if on) ready or failed.
+  // False when `timeout` passed first (a spare being written is waited for in full: it
+  // is bounded by writing it). For benchmarks that measure the disk's own rate
+  // between phases of appends, which would otherwise share the disk with the flush
+  // those appends started.
+  bool WaitForBackgroundWork(absl::Duration timeout) const;
+
   // Writes a consistent online copy of the journal (a RocksDB checkpoint: hard links to
   // immutable files plus copies) into `dir`, which must not exist yet; it opens as a
   // journal. Errors: AlreadyExists-like Internal from RocksDB when dir exists, I/O errors.

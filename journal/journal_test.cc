@@ -4,18 +4,23 @@
 #include "journal/journal.h"
 
 #include <atomic>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "base/testing.h"
 #include "gtest/gtest.h"
 #include "journal/journal_testing.h"
 #include "journal/limits.h"
 #include "journal/record.h"
 #include "journal/verify.h"
+#include "journal/zeroed_log.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
 
@@ -330,6 +335,76 @@ TEST(JournalTest, FailedSyncIsNotRetriedAndFailsEveryLaterAppend) {
   ASSERT_NE(journal, nullptr);
   EXPECT_GE(journal->last_seq(), 1u);
   EXPECT_TRUE(journal->health().ok());
+}
+
+// A file system that holds RocksDB's table files (a memtable flush) at a gate until the
+// test opens it.
+class GatedTablesFs : public rocksdb::FileSystemWrapper {
+ public:
+  GatedTablesFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "GatedTablesFs"; }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name,
+                                    const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* file,
+                                    rocksdb::IODebugContext* dbg) override {
+    if (absl::EndsWith(name, ".sst")) {
+      absl::MutexLock lock(&mu_);
+      held_ = true;
+      mu_.Await(absl::Condition(&open_));
+    }
+    return target()->NewWritableFile(name, options, file, dbg);
+  }
+
+  void Open() {
+    absl::MutexLock lock(&mu_);
+    open_ = true;
+  }
+  void AwaitHeld() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&held_));
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_) = false;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+size_t CountFilesEndingIn(const std::string& dir, const std::string& suffix) {
+  size_t count = 0;
+  for (const std::filesystem::directory_entry& entry : std::filesystem::directory_iterator(dir)) {
+    count += absl::EndsWith(entry.path().filename().string(), suffix);
+  }
+  return count;
+}
+
+// Benchmarks wait for it before they measure the disk's own rate.
+TEST(JournalTest, WaitForBackgroundWorkWaitsForAFlushAndTheSpare) {
+  const std::string dir = testing::MakeTempDir("journal");
+  auto gated = std::make_shared<GatedTablesFs>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(gated);
+  JournalOptions options;
+  options.env = env.get();
+  options.memtable_bytes = size_t{64} << 10;  // full after a few hundred records
+  options.zeroed_log_bytes = size_t{256} << 10;
+  std::unique_ptr<Journal> journal = OpenOrDie(dir, options);
+  ASSERT_NE(journal, nullptr);
+  // Before the journal closes (its last flush), whatever fails below.
+  absl::Cleanup open_gate = [&] { gated->Open(); };
+  // Append until the memtable switches (a second log appears) and no further: a second
+  // switch would stall appends behind the held flush.
+  for (uint64_t i = 1; CountFilesEndingIn(dir, ".log") < 2; ++i) {
+    ASSERT_LT(i, 10000u);
+    ASSERT_TRUE(journal->Append(SampleDraft(i)).ok());
+  }
+  gated->AwaitHeld();
+  EXPECT_FALSE(journal->WaitForBackgroundWork(absl::Milliseconds(100)));
+  gated->Open();
+  EXPECT_TRUE(journal->WaitForBackgroundWork(absl::Seconds(60)));
+  EXPECT_EQ(CountFilesEndingIn(dir, ".sst"), 1u);
+  // The spare the new log took is already made again.
+  EXPECT_TRUE(std::filesystem::exists(dir + "/" + ZeroedLogs::kSpareName));
 }
 
 }  // namespace
