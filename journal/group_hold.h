@@ -17,9 +17,9 @@
 // Callers are recognized by their thread: a thread that was answered and submits again
 // is "back". After each hold the writer forgets who it was waiting for.
 //
-// Not thread-safe: the owner (the journal's writer, the sequencer) keeps it under the
-// mutex that guards its queue, and calls Answered from the writer thread and Returned
-// from the submitting thread.
+// Not thread-safe: only the writer thread (the journal's writer, the sequencer) uses it:
+// Answered when it answers a group, Returned for each caller's item it takes from its
+// CommitQueue (journal/commit_queue.h), Hold before it takes the next group.
 #ifndef ALMANAC_JOURNAL_GROUP_HOLD_H_
 #define ALMANAC_JOURNAL_GROUP_HOLD_H_
 
