@@ -83,6 +83,13 @@ double RawFdatasyncPerSecond(const std::string& dir, absl::Duration duration) {
   return count / absl::ToDoubleSeconds(now - start);
 }
 
+void WaitForIdleJournalOrExit(const Journal& journal) {
+  if (!journal.WaitForBackgroundWork(absl::Seconds(30))) {
+    std::fprintf(stderr, "almanac-bench: the journal still writes in the background after 30 s\n");
+    std::exit(1);
+  }
+}
+
 namespace {
 
 std::unique_ptr<Journal> OpenOrDie(const std::string& dir, const JournalOptions& options = {}) {
@@ -179,13 +186,6 @@ void CompareZeroedLogs(const std::string& dir, int writers, int rounds) {
   std::filesystem::remove_all(dir + "/plain");
 }
 
-void WaitForJournalIdle(const Journal& journal) {
-  if (!journal.WaitForBackgroundWork(absl::Seconds(30))) {
-    std::fprintf(stderr, "journal still busy in the background after 30 s\n");
-    std::exit(1);
-  }
-}
-
 // The target's ratio, 64 writers against the raw fdatasync rate, paired: each round
 // measures the raw rate for kRawPhase and 64 writers for kWritersPhase on the same
 // journal, one right after the other, so a round's two figures come from the same
@@ -200,18 +200,17 @@ void PairedRatio(const std::string& dir, int rounds) {
   double raw_sum = 0, writers_sum = 0;
   double lowest = 0, highest = 0;
   for (int round = 0; round < rounds; ++round) {
-    // Which phase goes first alternates: a phase may leave the disk busier or idler for
-    // the one after it.
     // Each phase starts with the journal idle: the memtable flush a writers phase
     // started, or the next log's spare, would otherwise share the disk with the raw phase
-    // after it (they would still count in a writers phase they fall into, as in almanacd).
+    // after it (in a writers phase they fall into they count, as in almanacd). Which
+    // phase goes first alternates.
     double raw = 0, appends = 0;
     const auto measure_raw = [&] {
-      WaitForJournalIdle(*journal);
+      WaitForIdleJournalOrExit(*journal);
       raw = RawFdatasyncPerSecond(dir, kRawPhase);
     };
     const auto measure_writers = [&] {
-      WaitForJournalIdle(*journal);
+      WaitForIdleJournalOrExit(*journal);
       appends = TimedAppends(journal.get(), kWriters, kWritersPhase).rate();
     };
     if (round % 2 == 0) {

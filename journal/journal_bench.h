@@ -17,6 +17,13 @@ namespace almanac::journal {
 // it is compared with. 0 when the file cannot be written.
 double RawFdatasyncPerSecond(const std::string& dir, absl::Duration duration);
 
+class Journal;
+
+// Waits until `journal` has nothing left to write in the background (a memtable flush,
+// the next log's spare: Journal::WaitForBackgroundWork), so that a raw rate measured next
+// does not share the disk with it; exits the process with a message after 30 s.
+void WaitForIdleJournalOrExit(const Journal& journal);
+
 // argv[0] is the subcommand name; flags follow (absl flags). Returns the exit code.
 // `more`, when set, runs last with the scratch directory (before it is removed) and its
 // exit code is returned: almanac-bench adds the start time with a 1,000,000-member

@@ -351,16 +351,10 @@ int Bench(const Args& args, const std::string& dir) {
   // virtual machine (1,500-4,900/s within an hour here): measured next to the POSTs.
   // Each measurement starts with the journal idle (no flush running, the spare made):
   // the raw rate is the disk's own, not what the journal's background writes leave of it.
-  const auto wait_for_idle_journal = [&] {
-    if (!(*journal)->WaitForBackgroundWork(absl::Seconds(30))) {
-      std::fprintf(stderr, "almanac-bench api: journal still busy in the background after 30 s\n");
-      std::exit(1);
-    }
-  };
-  wait_for_idle_journal();
+  journal::WaitForIdleJournalOrExit(**journal);
   const double raw_before = journal::RawFdatasyncPerSecond(dir, kRawFsyncPhase);
   for (size_t connections : {size_t{1}, size_t{8}}) {
-    wait_for_idle_journal();
+    journal::WaitForIdleJournalOrExit(**journal);
     const uint64_t syncs_before = (*journal)->sync_writes();
     const uint64_t seq_before = (*journal)->last_seq();
     std::vector<size_t> next(connections, 0);
@@ -380,7 +374,7 @@ int Bench(const Args& args, const std::string& dir) {
              absl::StrCat(syncs, " fsyncs, ", syncs ? events / static_cast<double>(syncs) : 0,
                           " events/fsync"));
   }
-  wait_for_idle_journal();
+  journal::WaitForIdleJournalOrExit(**journal);
   const double raw_after = journal::RawFdatasyncPerSecond(dir, kRawFsyncPhase);
   std::printf("%-28s %5s %12.0f  (before the POSTs %.0f, after %.0f: the disk's own rate)\n",
               "raw write+fdatasync, 256 B", "-", (raw_before + raw_after) / 2, raw_before,
