@@ -9,7 +9,8 @@
 //   2b. the target's ratio, paired: --ratio_rounds rounds of a raw fdatasync phase and a
 //      64-writer phase on one journal, back to back, so both see the disk of the same
 //      moment (its rate drifts by half within a minute, which makes a ratio of phases
-//      seconds apart swing);
+//      seconds apart swing); then the same for the floor under it: 64 sleeping threads
+//      woken around a bare write + fdatasync, no journal;
 //   2c. zeroed log spares against plain logs, 1 and 64 writers, in --compare_rounds
 //      paired rounds (two journals side by side, alternating phases: the disk's drift
 //      hits both alike);
@@ -18,6 +19,8 @@
 // Targets (issue): 64 writers >= 20x the raw fdatasync rate; replay >= 1,000,000/s.
 // Build with -c opt. Usage: almanac-bench journal [--dir=/var/tmp/x] [--seconds=3]
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +28,8 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,7 +56,7 @@ ABSL_FLAG(bool, zeroed_logs, true,
           "(journal/zeroed_log.h); false measures plain RocksDB logs");
 ABSL_FLAG(int, ratio_rounds, 8,
           "paired rounds of 0.5 s raw fdatasync and 1.5 s of 64 writers, back to back, "
-          "for the target's ratio (0: skip)");
+          "for the target's ratio, and as many for the floor under it (0: skip)");
 ABSL_FLAG(int, compare_rounds, 8,
           "paired rounds of 1.5 s comparing zeroed log spares with plain logs, with 1 and "
           "64 writers (0: skip)");
@@ -186,52 +191,141 @@ void CompareZeroedLogs(const std::string& dir, int writers, int rounds) {
   std::filesystem::remove_all(dir + "/plain");
 }
 
-// The target's ratio, 64 writers against the raw fdatasync rate, paired: each round
-// measures the raw rate for kRawPhase and 64 writers for kWritersPhase on the same
-// journal, one right after the other, so a round's two figures come from the same
-// moment of the disk. Prints the ratio of the rounds' mean rates and the range of the
-// single rounds' ratios.
-void PairedRatio(const std::string& dir, int rounds) {
-  constexpr int kWriters = 64;
-  constexpr absl::Duration kRawPhase = absl::Milliseconds(500);
-  constexpr absl::Duration kWritersPhase = absl::Milliseconds(1500);
-  std::unique_ptr<Journal> journal =
-      OpenOrDie(dir + "/journal", BenchOptions(absl::GetFlag(FLAGS_zeroed_logs)));
-  double raw_sum = 0, writers_sum = 0;
-  double lowest = 0, highest = 0;
+long Futex(std::atomic<uint32_t>* word, int op, uint32_t value) {
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t), "futex word");
+  return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), op, value, nullptr, nullptr, 0);
+}
+
+// The floor under the journal's 64-writer rate on this machine: the journal's cycle with
+// RocksDB, the records and their hashing taken out. One thread overwrites 16 KiB (what a
+// group of 64 records takes in the log) in a file of zeros and fdatasyncs it, then wakes
+// `callers` sleeping threads with one FUTEX_WAKE, as CommitQueue::AnswerAll does, and
+// sleeps until the last of them is back. Each cycle counts `callers` appends. A journal
+// whose callers sleep while they wait cannot beat it here. 0 when the file fails.
+double SleepingCallersFloorPerSecond(const std::string& dir, int callers,
+                                     absl::Duration duration) {
+  constexpr size_t kGroupBytes = size_t{16} << 10;
+  constexpr size_t kFileBytes = size_t{8} << 20;
+  const std::string path = dir + "/floor.bin";
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) {
+    std::perror("open");
+    return 0;
+  }
+  const std::string zeros(kFileBytes, '\0');
+  const std::string group(kGroupBytes, 'g');
+  bool ok = pwrite(fd, zeros.data(), zeros.size(), 0) == static_cast<ssize_t>(zeros.size()) &&
+            fdatasync(fd) == 0;
+  std::atomic<uint32_t> round{0};  // the callers' futex word: cycles answered
+  std::atomic<uint32_t> back{0};   // the writer's: callers back from this cycle
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < callers; ++t) {
+    threads.emplace_back([&] {
+      for (uint32_t seen = 0;;) {
+        while (round.load() == seen) Futex(&round, FUTEX_WAIT_PRIVATE, seen);
+        seen = round.load();
+        if (stop.load()) return;
+        if (back.fetch_add(1) + 1 == static_cast<uint32_t>(callers)) {
+          Futex(&back, FUTEX_WAKE_PRIVATE, 1);
+        }
+      }
+    });
+  }
+  uint64_t cycles = 0;
+  off_t at = 0;
+  const absl::Time start = absl::Now();
+  absl::Time now = start;
+  while (ok && now - start < duration) {
+    if (at + kGroupBytes > kFileBytes) at = 0;
+    ok = pwrite(fd, group.data(), group.size(), at) == static_cast<ssize_t>(group.size()) &&
+         fdatasync(fd) == 0;
+    at += kGroupBytes;
+    back.store(0);
+    round.fetch_add(1);
+    Futex(&round, FUTEX_WAKE_PRIVATE, std::numeric_limits<int>::max());
+    for (uint32_t b; (b = back.load()) < static_cast<uint32_t>(callers);) {
+      Futex(&back, FUTEX_WAIT_PRIVATE, b);
+    }
+    ++cycles;
+    now = absl::Now();
+  }
+  if (!ok) std::perror("write/fdatasync");
+  stop = true;
+  round.fetch_add(1);
+  Futex(&round, FUTEX_WAKE_PRIVATE, std::numeric_limits<int>::max());
+  for (std::thread& t : threads) t.join();
+  close(fd);
+  unlink(path.c_str());
+  return ok ? cycles * callers / absl::ToDoubleSeconds(now - start) : 0;
+}
+
+// A rate paired with the raw fdatasync rate: each round measures the raw rate for
+// kRawPhase and `measure` (which runs for kPairedPhase) right after or right before it,
+// which alternates, so a round's two figures come from the same moment of the disk (its
+// rate drifts by half within a minute). `settle` runs before every phase.
+struct PairedWithRaw {
+  double rate = 0;  // the mean of the rounds' rates
+  double raw = 0;   // the mean of the rounds' raw rates
+  double lowest = 0, highest = 0;  // the rounds' ratios
+  double ratio() const { return raw > 0 ? rate / raw : 0; }
+};
+constexpr absl::Duration kRawPhase = absl::Milliseconds(500);
+constexpr absl::Duration kPairedPhase = absl::Milliseconds(1500);
+
+PairedWithRaw PairWithRaw(const std::string& dir, int rounds,
+                          const std::function<void()>& settle,
+                          const std::function<double()>& measure) {
+  PairedWithRaw paired;
   for (int round = 0; round < rounds; ++round) {
-    // Each phase starts with the journal idle: the memtable flush a writers phase
-    // started, or the next log's spare, would otherwise share the disk with the raw phase
-    // after it (in a writers phase they fall into they count, as in almanacd). Which
-    // phase goes first alternates.
-    double raw = 0, appends = 0;
+    double raw = 0, rate = 0;
     const auto measure_raw = [&] {
-      WaitForIdleJournalOrExit(*journal);
+      settle();
       raw = RawFdatasyncPerSecond(dir, kRawPhase);
     };
-    const auto measure_writers = [&] {
-      WaitForIdleJournalOrExit(*journal);
-      appends = TimedAppends(journal.get(), kWriters, kWritersPhase).rate();
+    const auto measure_rate = [&] {
+      settle();
+      rate = measure();
     };
     if (round % 2 == 0) {
       measure_raw();
-      measure_writers();
+      measure_rate();
     } else {
-      measure_writers();
+      measure_rate();
       measure_raw();
     }
-    const double ratio = raw > 0 ? appends / raw : 0;
-    lowest = round == 0 ? ratio : std::min(lowest, ratio);
-    highest = round == 0 ? ratio : std::max(highest, ratio);
-    raw_sum += raw;
-    writers_sum += appends;
+    const double ratio = raw > 0 ? rate / raw : 0;
+    paired.lowest = round == 0 ? ratio : std::min(paired.lowest, ratio);
+    paired.highest = round == 0 ? ratio : std::max(paired.highest, ratio);
+    paired.raw += raw / rounds;
+    paired.rate += rate / rounds;
   }
+  return paired;
+}
+
+// The target's ratio, paired (PairWithRaw), and the floor's beside it.
+void PairedRatios(const std::string& dir, int rounds) {
+  constexpr int kWriters = 64;
+  std::unique_ptr<Journal> journal =
+      OpenOrDie(dir + "/journal", BenchOptions(absl::GetFlag(FLAGS_zeroed_logs)));
+  // Each phase starts with the journal idle: the memtable flush a writers phase started,
+  // or the next log's spare, would otherwise share the disk with the raw phase after it
+  // (in a writers phase they fall into they count, as in almanacd).
+  const PairedWithRaw writers = PairWithRaw(
+      dir, rounds, [&] { WaitForIdleJournalOrExit(*journal); },
+      [&] { return TimedAppends(journal.get(), kWriters, kPairedPhase).rate(); });
   std::printf("64 writers vs raw fdatasync, %d paired rounds: %.0f vs %.0f /s = %.1fx "
               "(rounds %.1fx to %.1fx; target 20x)\n",
-              rounds, writers_sum / rounds, raw_sum / rounds,
-              raw_sum > 0 ? writers_sum / raw_sum : 0.0, lowest, highest);
+              rounds, writers.rate, writers.raw, writers.ratio(), writers.lowest,
+              writers.highest);
   journal.reset();
   std::filesystem::remove_all(dir + "/journal");
+  const PairedWithRaw floor = PairWithRaw(
+      dir, rounds, [] {},
+      [&] { return SleepingCallersFloorPerSecond(dir, kWriters, kPairedPhase); });
+  std::printf("floor: 64 sleeping callers around a bare 16 KiB write + fdatasync, %d paired "
+              "rounds: %.0f vs %.0f /s = %.1fx (rounds %.1fx to %.1fx)\n",
+              rounds, floor.rate, floor.raw, floor.ratio(), floor.lowest, floor.highest);
 }
 
 double CpuSeconds(clockid_t clock) {
@@ -345,7 +439,8 @@ int RunJournalBench(int argc, char** argv,
               raw_after, raw);
   std::printf("target: 64 writers >= 20x raw = %.0f /s\n", 20 * raw);
   if (const int rounds = absl::GetFlag(FLAGS_ratio_rounds); rounds > 0) {
-    PairedRatio(dir + "/ratio", rounds);
+    std::filesystem::create_directories(dir + "/ratio");
+    PairedRatios(dir + "/ratio", rounds);
   }
   if (const int rounds = absl::GetFlag(FLAGS_compare_rounds); rounds > 0) {
     for (int writers : {1, 64}) CompareZeroedLogs(dir + "/compare", writers, rounds);
