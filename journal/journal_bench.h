@@ -1,6 +1,6 @@
 // `almanac-bench journal`: the journal's durable append and replay rates against the
 // disk's own fdatasync rate (see journal_bench.cc for what it prints). Runs for about
-// half a minute and writes ~1,000,000 records under --dir.
+// two minutes with the default flags and writes ~1,000,000 records under --dir.
 #ifndef ALMANAC_JOURNAL_JOURNAL_BENCH_H_
 #define ALMANAC_JOURNAL_JOURNAL_BENCH_H_
 
