@@ -32,6 +32,7 @@
 #include <limits>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -86,6 +87,37 @@ double RawFdatasyncPerSecond(const std::string& dir, absl::Duration duration) {
   close(fd);
   unlink(path.c_str());
   return count / absl::ToDoubleSeconds(now - start);
+}
+
+ZeroedSyncFile::ZeroedSyncFile(std::string path, size_t file_bytes)
+    : path_(std::move(path)), file_bytes_(file_bytes) {
+  fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    std::perror(path_.c_str());
+    return;
+  }
+  const std::string zeros(file_bytes_, '\0');
+  ok_ = pwrite(fd_, zeros.data(), zeros.size(), 0) == static_cast<ssize_t>(zeros.size()) &&
+        fdatasync(fd_) == 0;
+  if (!ok_) std::perror(path_.c_str());
+}
+
+ZeroedSyncFile::~ZeroedSyncFile() {
+  if (fd_ < 0) return;
+  close(fd_);
+  unlink(path_.c_str());
+}
+
+bool ZeroedSyncFile::WriteAndSync(size_t bytes) {
+  if (!ok_ || bytes > file_bytes_) return ok_ = false;
+  if (at_ + bytes > file_bytes_) at_ = 0;
+  if (filler_.size() < bytes) filler_.assign(bytes, 'g');
+  ok_ = pwrite(fd_, filler_.data(), bytes, static_cast<off_t>(at_)) ==
+            static_cast<ssize_t>(bytes) &&
+        fdatasync(fd_) == 0;
+  if (!ok_) std::perror(path_.c_str());
+  at_ += bytes;
+  return ok_;
 }
 
 void WaitForIdleJournalOrExit(const Journal& journal) {
@@ -205,17 +237,8 @@ long Futex(std::atomic<uint32_t>* word, int op, uint32_t value) {
 double SleepingCallersFloorPerSecond(const std::string& dir, int callers,
                                      absl::Duration duration) {
   constexpr size_t kGroupBytes = size_t{16} << 10;
-  constexpr size_t kFileBytes = size_t{8} << 20;
-  const std::string path = dir + "/floor.bin";
-  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) {
-    std::perror("open");
-    return 0;
-  }
-  const std::string zeros(kFileBytes, '\0');
-  const std::string group(kGroupBytes, 'g');
-  bool ok = pwrite(fd, zeros.data(), zeros.size(), 0) == static_cast<ssize_t>(zeros.size()) &&
-            fdatasync(fd) == 0;
+  ZeroedSyncFile file(dir + "/floor.bin", size_t{8} << 20);
+  bool ok = file.ok();
   std::atomic<uint32_t> round{0};  // the callers' futex word: cycles answered
   std::atomic<uint32_t> back{0};   // the writer's: callers back from this cycle
   std::atomic<bool> stop{false};
@@ -233,14 +256,10 @@ double SleepingCallersFloorPerSecond(const std::string& dir, int callers,
     });
   }
   uint64_t cycles = 0;
-  off_t at = 0;
   const absl::Time start = absl::Now();
   absl::Time now = start;
   while (ok && now - start < duration) {
-    if (at + kGroupBytes > kFileBytes) at = 0;
-    ok = pwrite(fd, group.data(), group.size(), at) == static_cast<ssize_t>(group.size()) &&
-         fdatasync(fd) == 0;
-    at += kGroupBytes;
+    ok = file.WriteAndSync(kGroupBytes);
     back.store(0);
     round.fetch_add(1);
     Futex(&round, FUTEX_WAKE_PRIVATE, std::numeric_limits<int>::max());
@@ -250,13 +269,10 @@ double SleepingCallersFloorPerSecond(const std::string& dir, int callers,
     ++cycles;
     now = absl::Now();
   }
-  if (!ok) std::perror("write/fdatasync");
   stop = true;
   round.fetch_add(1);
   Futex(&round, FUTEX_WAKE_PRIVATE, std::numeric_limits<int>::max());
   for (std::thread& t : threads) t.join();
-  close(fd);
-  unlink(path.c_str());
   return ok ? cycles * callers / absl::ToDoubleSeconds(now - start) : 0;
 }
 

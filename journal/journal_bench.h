@@ -4,6 +4,7 @@
 #ifndef ALMANAC_JOURNAL_JOURNAL_BENCH_H_
 #define ALMANAC_JOURNAL_JOURNAL_BENCH_H_
 
+#include <cstddef>
 #include <functional>
 #include <string>
 
@@ -16,6 +17,34 @@ namespace almanac::journal {
 // targets are stated against; it drifts on a virtual disk, so measure it next to what
 // it is compared with. 0 when the file cannot be written.
 double RawFdatasyncPerSecond(const std::string& dir, absl::Duration duration);
+
+// A file of zeros that is overwritten in place and synced, `bytes` at a time from the
+// start (wrapping at the end): how a write-ahead log made from a zeroed spare reaches the
+// disk (journal/zeroed_log.h), without RocksDB or records. The durable write of the
+// benchmarks' floors: what a journal could not beat on this disk.
+class ZeroedSyncFile {
+ public:
+  // Creates `path`, fills it with `file_bytes` zeros and syncs them; ok() tells whether
+  // that worked (a message went to stderr otherwise).
+  ZeroedSyncFile(std::string path, size_t file_bytes);
+  ~ZeroedSyncFile();  // closes and removes the file
+  ZeroedSyncFile(const ZeroedSyncFile&) = delete;
+  ZeroedSyncFile& operator=(const ZeroedSyncFile&) = delete;
+
+  bool ok() const { return ok_; }
+
+  // Overwrites the next `bytes` (at most the file's size) and fdatasyncs. False, with
+  // a message on stderr, when either failed; then ok() is false too.
+  bool WriteAndSync(size_t bytes);
+
+ private:
+  const std::string path_;
+  const size_t file_bytes_;
+  int fd_ = -1;
+  bool ok_ = false;
+  size_t at_ = 0;       // where the next write goes
+  std::string filler_;  // what is written over the zeros
+};
 
 class Journal;
 
