@@ -24,6 +24,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "ctl/api/api_bench_floors.h"
 #include "ctl/api/api_server.h"
 #include "ctl/api/member_json.h"
 #include "ctl/api/network_json.h"
@@ -347,6 +348,7 @@ int Bench(const Args& args, const std::string& dir) {
   const std::string bodies[2] = {R"({"authorized":false})", R"({"authorized":true})"};
   // Each thread flips its own members (i % connections == thread), so every POST is a change.
   std::vector<char> authorized(args.members, 0);
+  std::atomic<size_t> answer_bytes{0};  // the body of Almanac's answer to a POST
   // A durable POST costs at least one fsync of the journal's disk, whose rate drifts on a
   // virtual machine (1,500-4,900/s within an hour here): measured next to the POSTs.
   // Each measurement starts with the journal idle (no flush running, the spare made):
@@ -365,14 +367,37 @@ int Bench(const Args& args, const std::string& dir) {
       ++next[t];
       authorized[m] ^= 1;
       size_t bytes = 0;
-      return c.Answer("POST", member_base + state::AddressHex(kFirstMember + m),
-                      bodies[static_cast<int>(authorized[m])], &bytes) == 200;
+      const bool ok = c.Answer("POST", member_base + state::AddressHex(kFirstMember + m),
+                               bodies[static_cast<int>(authorized[m])], &bytes) == 200;
+      if (ok) answer_bytes = bytes;
+      return ok;
     });
     const uint64_t syncs = (*journal)->sync_writes() - syncs_before;
     const uint64_t events = (*journal)->last_seq() - seq_before;
     PrintRow("POST authorize (durable)", connections, l,
              absl::StrCat(syncs, " fsyncs, ", syncs ? events / static_cast<double>(syncs) : 0,
                           " events/fsync"));
+  }
+  // The same clients and requests against servers that only sync and answer: how much
+  // of the gap to this machine's limit is the front end's threads, how much its work.
+  for (FloorKind kind : {FloorKind::kOneThread, FloorKind::kThreadPerRequest}) {
+    absl::StatusOr<std::unique_ptr<FloorServer>> floor =
+        FloorServer::Start(kind, dir, answer_bytes.load());
+    if (!floor.ok()) {
+      std::fprintf(stderr, "floor: %s\n", floor.status().ToString().c_str());
+      return 1;
+    }
+    Latencies l = RunPhase((*floor)->port(), args.raw_clients, 8, args.seconds, UINT64_MAX,
+                           [&](size_t t, uint64_t i, BenchClient& c) {
+      size_t bytes = 0;
+      return c.Answer("POST", member_base + state::AddressHex(kFirstMember + t + 8 * i),
+                      bodies[0], &bytes) == 200;
+    });
+    const uint64_t syncs = (*floor)->syncs();
+    PrintRow(absl::StrCat("floor: ", FloorName(kind)).c_str(), 8, l,
+             absl::StrCat(syncs, " fsyncs, ",
+                          syncs ? (*floor)->answered() / static_cast<double>(syncs) : 0,
+                          " requests/fsync"));
   }
   journal::WaitForIdleJournalOrExit(**journal);
   const double raw_after = journal::RawFdatasyncPerSecond(dir, kRawFsyncPhase);

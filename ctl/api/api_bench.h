@@ -14,6 +14,10 @@
 //   - GET of one member: requests/s, p50, p99;
 //   - the whole member list, both /controller/network/<nwid>/member and the /unstable/...
 //     form with every member object: p50, p99 (and bytes).
+//   - the floors under the 8-connection POST rate (ctl/api/api_bench_floors.h): the same
+//     clients and POSTs against a server that only syncs and answers, on one thread
+//     (what this machine allows) and with Almanac's thread per request (what that
+//     structure allows);
 // Also prints the journal's commands per fsync (group commit is why the durable POST rate
 // can be several times the disk's fdatasync rate) and that rate itself: write + fdatasync
 // of 256-byte records on the same disk, one second before and one after the POSTs, since
