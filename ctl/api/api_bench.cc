@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -84,6 +85,10 @@ struct Latencies {
   std::vector<double> ms;
   size_t errors = 0;
   double seconds = 0;
+  double cpu_seconds = 0;  // user + system time of the whole process (server and clients)
+
+  // CPU microseconds per request: what the machine's cores spent on each, all threads.
+  double CpuMicrosEach() const { return ms.empty() ? 0 : cpu_seconds * 1e6 / ms.size(); }
 
   double Percentile(double p) {
     if (ms.empty()) return 0;
@@ -218,6 +223,14 @@ class RawClient : public BenchClient {
   std::string in_;
 };
 
+// User + system CPU time of this process so far, every thread's.
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 // Runs `request` on `connections` threads, each with its own keep-alive client, until
 // `seconds` pass or each thread made `count_max` requests. request returns false on error.
 using RequestFn = std::function<bool(size_t thread, uint64_t i, BenchClient& client)>;
@@ -225,6 +238,7 @@ Latencies RunPhase(int port, bool raw_clients, size_t connections, double second
                    uint64_t count_max, const RequestFn& request) {
   std::vector<Latencies> per(connections);
   std::vector<std::thread> threads;
+  const double cpu_start = ProcessCpuSeconds();
   const Clock::time_point start = Clock::now();
   const Clock::time_point end =
       start + std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
@@ -247,6 +261,7 @@ Latencies RunPhase(int port, bool raw_clients, size_t connections, double second
   for (std::thread& th : threads) th.join();
   Latencies all;
   all.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  all.cpu_seconds = ProcessCpuSeconds() - cpu_start;
   for (Latencies& l : per) {
     all.ms.insert(all.ms.end(), l.ms.begin(), l.ms.end());
     all.errors += l.errors;
@@ -376,7 +391,8 @@ int Bench(const Args& args, const std::string& dir) {
     const uint64_t events = (*journal)->last_seq() - seq_before;
     PrintRow("POST authorize (durable)", connections, l,
              absl::StrCat(syncs, " fsyncs, ", syncs ? events / static_cast<double>(syncs) : 0,
-                          " events/fsync"));
+                          " events/fsync, CPU ", static_cast<int>(l.CpuMicrosEach()),
+                          " us each"));
   }
   // The same clients and requests against servers that only sync and answer: how much
   // of the gap to this machine's limit is the front end's threads, how much its work.
@@ -397,7 +413,8 @@ int Bench(const Args& args, const std::string& dir) {
     PrintRow(absl::StrCat("floor: ", FloorName(kind)).c_str(), 8, l,
              absl::StrCat(syncs, " fsyncs, ",
                           syncs ? (*floor)->answered() / static_cast<double>(syncs) : 0,
-                          " requests/fsync"));
+                          " requests/fsync, CPU ", static_cast<int>(l.CpuMicrosEach()),
+                          " us each"));
   }
   journal::WaitForIdleJournalOrExit(**journal);
   const double raw_after = journal::RawFdatasyncPerSecond(dir, kRawFsyncPhase);
