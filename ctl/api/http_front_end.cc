@@ -96,8 +96,10 @@ void IpAndPort(const sockaddr_storage& address, socklen_t length, std::string& i
 // (Flush).
 class ConnectionStream : public httplib::Stream {
  public:
-  ConnectionStream(int fd, absl::Duration read_timeout, absl::Duration write_timeout)
+  ConnectionStream(int fd, PeerAddress* peer, absl::Duration read_timeout,
+                   absl::Duration write_timeout)
       : fd_(fd),
+        peer_(peer),
         read_timeout_(absl::ToChronoMilliseconds(read_timeout)),
         write_timeout_(absl::ToChronoMilliseconds(write_timeout)) {}
 
@@ -186,11 +188,16 @@ class ConnectionStream : public httplib::Stream {
   }
 
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    sockaddr_storage address{};
-    socklen_t length = sizeof(address);
-    if (getpeername(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-      IpAndPort(address, length, ip, port);
+    if (!peer_->known) {
+      sockaddr_storage address{};
+      socklen_t length = sizeof(address);
+      if (getpeername(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+        IpAndPort(address, length, peer_->ip, peer_->port);
+        peer_->known = true;
+      }
     }
+    ip = peer_->ip;
+    port = peer_->port;
   }
   // Nothing in Almanac reads a request's local address, and cpp-httplib asks for it on
   // every request: not worth a system call each time.
@@ -233,6 +240,7 @@ class ConnectionStream : public httplib::Stream {
   }
 
   const int fd_;
+  PeerAddress* const peer_;
   const std::chrono::milliseconds read_timeout_;
   const std::chrono::milliseconds write_timeout_;
   std::string head_;
@@ -424,7 +432,8 @@ void HttpFrontEnd::Work() {
 }
 
 bool HttpFrontEnd::ServeConnection(LobbyConnection* c) {
-  while (ServeRequest(c)) {
+  PeerAddress peer;
+  while (ServeRequest(c, &peer)) {
     // The lobby costs two thread hand-offs per request; a client that sends its next
     // request at once (a script on this host) is served here instead, as long as no
     // other connection's request waits for a worker.
@@ -442,8 +451,8 @@ bool HttpFrontEnd::ServeConnection(LobbyConnection* c) {
   return false;
 }
 
-bool HttpFrontEnd::ServeRequest(LobbyConnection* c) {
-  ConnectionStream stream(c->fd, options_.read_timeout, options_.write_timeout);
+bool HttpFrontEnd::ServeRequest(LobbyConnection* c, PeerAddress* peer) {
+  ConnectionStream stream(c->fd, peer, options_.read_timeout, options_.write_timeout);
   if (!stream.ReadHead(c->head_bytes)) return false;
   // The last request a connection may make, or the server is stopping: cpp-httplib then
   // answers with "Connection: close".

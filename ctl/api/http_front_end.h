@@ -61,6 +61,15 @@ struct HttpFrontEndOptions {
   absl::Duration write_timeout = absl::Seconds(kWriteTimeoutSeconds);
 };
 
+// The client's address as cpp-httplib reports it to handlers (remote_addr, remote_port),
+// looked up when a worker takes a connection rather than for every request: a system call
+// costs microseconds on the virtual machines this runs on, and the peer does not change.
+struct PeerAddress {
+  bool known = false;
+  std::string ip;
+  int port = 0;
+};
+
 class HttpFrontEnd {
  public:
   // Binds and listens (nothing is accepted before Serve). Registers the lobby's series
@@ -106,8 +115,9 @@ class HttpFrontEnd {
   // Serves requests on `c` while whole heads come within the linger; true when it goes
   // back to the lobby to wait for the next one, false when it was closed.
   bool ServeConnection(LobbyConnection* c);
-  // One request; true when the connection may carry another.
-  bool ServeRequest(LobbyConnection* c);
+  // One request; true when the connection may carry another. `peer` caches the client's
+  // address for the requests served on one take of the connection.
+  bool ServeRequest(LobbyConnection* c, PeerAddress* peer);
 
   const HttpFrontEndOptions options_;
   MetricsRegistry* const metrics_;
