@@ -6,6 +6,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "base/testing.h"
 #include "ctl/api/json_fields.h"
@@ -143,6 +144,64 @@ TEST(MemberJsonTest, DiffListsAuthorizedAndIps) {
   ASSERT_EQ(changes.size(), 2u);
   EXPECT_EQ(changes[0], (commands::FieldChange{"authorized", "false", "true"}));
   EXPECT_EQ(changes[1], (commands::FieldChange{"ipAssignments", "[]", R"(["10.0.0.1"])"}));
+}
+
+// The diff as comparing the two whole renderings gives it (what DiffMemberConfig did
+// before it rendered only the fields that differ): what it must still give.
+std::vector<commands::FieldChange> DiffOfWholeRenderings(const state::MemberConfig& old,
+                                                         const state::MemberConfig& updated) {
+  const json a = RenderMemberConfig(old);
+  const json b = RenderMemberConfig(updated);
+  std::vector<commands::FieldChange> changes;
+  for (auto it = b.begin(); it != b.end(); ++it) {
+    const std::string old_text = DumpJson(a.at(it.key()));
+    const std::string new_text = DumpJson(it.value());
+    if (old_text != new_text) changes.push_back({it.key(), old_text, new_text});
+  }
+  return changes;
+}
+
+TEST(MemberJsonTest, DiffEqualsComparingWholeRenderings) {
+  state::MemberConfig base;
+  base.name = "office";
+  base.ip_assignments = {"10.0.0.1"};
+  base.tags = {{1, 2}};
+  base.capabilities = {3};
+  using Edit = void (*)(state::MemberConfig&);
+  const Edit kEdits[] = {
+      [](state::MemberConfig& c) { c.authorized = true; },
+      [](state::MemberConfig& c) { c.active_bridge = true; },
+      [](state::MemberConfig& c) { c.no_auto_assign_ips = true; },
+      [](state::MemberConfig& c) { c.sso_exempt = true; },
+      [](state::MemberConfig& c) { c.remote_trace_level = 7; },
+      [](state::MemberConfig& c) { c.ip_assignments.push_back("fd00::1"); },
+      [](state::MemberConfig& c) { c.ip_assignments.clear(); },
+      [](state::MemberConfig& c) { c.tags = {{1, 3}}; },
+      [](state::MemberConfig& c) { c.capabilities = {3, 4}; },
+      [](state::MemberConfig& c) { c.name = "lab"; },
+      [](state::MemberConfig& c) { c.remote_trace_target = "0123456789"; },
+  };
+  size_t edited = 0;
+  state::MemberConfig all = base;
+  for (const Edit edit : kEdits) {
+    state::MemberConfig updated = base;
+    edit(updated);
+    edit(all);
+    const std::vector<commands::FieldChange> changes = DiffMemberConfig(base, updated);
+    EXPECT_EQ(changes.size(), 1u);
+    EXPECT_EQ(changes, DiffOfWholeRenderings(base, updated));
+    EXPECT_EQ(DiffMemberConfig(updated, base), DiffOfWholeRenderings(updated, base));
+    ++edited;
+  }
+  EXPECT_EQ(DiffMemberConfig(base, all).size(), 10u) << "one of the fields was edited twice";
+  EXPECT_EQ(DiffMemberConfig(base, all), DiffOfWholeRenderings(base, all));
+  EXPECT_TRUE(DiffMemberConfig(base, base).empty());
+  // Different bytes that render alike (invalid UTF-8 becomes U+FFFD) are no change.
+  state::MemberConfig a = base, b = base;
+  a.name = "\xff";
+  b.name = "\xfe";
+  EXPECT_TRUE(DiffOfWholeRenderings(a, b).empty());
+  EXPECT_TRUE(DiffMemberConfig(a, b).empty());
 }
 
 TEST(JsonFieldsTest, BodyParsing) {
