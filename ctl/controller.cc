@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "base/thread_name.h"
 #include "ctl/state/projector.h"
 #include "ctl/state/snapshot.h"
 #include "journal/limits.h"
@@ -125,7 +126,10 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Open(const ControllerOpt
       absl::MutexLock lock(&raw->snapshot_mu_);
       raw->applied_since_snapshot_ += applied.size();
     });
-    c->snapshot_thread_ = std::thread([raw] { raw->SnapshotLoop(); });
+    c->snapshot_thread_ = std::thread([raw] {
+      NameThisThread("snapshots");
+      raw->SnapshotLoop();
+    });
   }
   if (options.seal_interval_records > 0 || options.seal_interval_seconds > 0) {
     Controller* raw = c.get();
@@ -141,7 +145,10 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Open(const ControllerOpt
       absl::MutexLock lock(&raw->seal_mu_);
       raw->unsealed_records_ += unsealed;
     });
-    c->seal_thread_ = std::thread([raw] { raw->SealLoop(); });
+    c->seal_thread_ = std::thread([raw] {
+      NameThisThread("seals");
+      raw->SealLoop();
+    });
   }
   return c;
 }

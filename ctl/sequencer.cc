@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/check.h"
+#include "base/thread_name.h"
 #include "ctl/state/projector.h"
 #include "journal/record.h"
 
@@ -44,7 +45,10 @@ Sequencer::Sequencer(journal::Journal* journal, state::State state, SequencerOpt
                     "the state must hold every journal record before the sequencer starts");
   epoch_ = std::max(options_.epoch, state_.epoch());
   read_only_reason_ = options_.read_only_reason;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("sequencer");
+    Run();
+  });
 }
 
 Sequencer::~Sequencer() {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "base/check.h"
+#include "base/thread_name.h"
 #include "journal/limits.h"
 #include "journal/record.h"
 
@@ -134,7 +135,12 @@ size_t CheckRange(Block* block, size_t begin, size_t end, const ChainHash& prev,
 class Helpers {
  public:
   explicit Helpers(size_t count) {
-    for (size_t i = 0; i < count; ++i) threads_.emplace_back([this] { Loop(); });
+    for (size_t i = 0; i < count; ++i) {
+      threads_.emplace_back([this] {
+        NameThisThread("journal-verify");
+        Loop();
+      });
+    }
   }
   ~Helpers() {
     {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/check.h"
+#include "base/thread_name.h"
 #include "journal/limits.h"
 #include "journal/record.h"
 #include "rocksdb/table.h"
@@ -161,7 +162,10 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& dir,
 Journal::Journal(std::unique_ptr<ZeroedLogs> zeroed_logs, std::unique_ptr<rocksdb::DB> db,
                  const ChainTip& tip)
     : zeroed_logs_(std::move(zeroed_logs)), db_(std::move(db)), writer_tip_(tip), tip_(tip) {
-  writer_ = std::thread([this] { WriterLoop(); });
+  writer_ = std::thread([this] {
+    NameThisThread("journal-writer");
+    WriterLoop();
+  });
 }
 
 Journal::~Journal() {

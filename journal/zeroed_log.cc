@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/sync_directory.h"
+#include "base/thread_name.h"
 #include "rocksdb/file_system.h"
 
 namespace almanac::journal {
@@ -91,7 +92,10 @@ class ZeroedLogSpares {
   }
 
   void StartThread() {
-    thread_ = std::thread([this] { Loop(); });
+    thread_ = std::thread([this] {
+      NameThisThread("journal-spare");
+      Loop();
+    });
   }
 
   void Stop() {

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "base/thread_name.h"
 #include "journal/chain.h"
 #include "journal/record.h"
 
@@ -25,7 +26,10 @@ void CheckEntry(ScanBatch& batch, ScannedEntry& e, const journal::ChainHash& pre
 }  // namespace
 
 ScanReader::ScanReader(rocksdb::DB* db) : db_(db) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("replay-reader");
+    Run();
+  });
 }
 
 ScanReader::~ScanReader() {

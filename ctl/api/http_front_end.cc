@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "base/thread_name.h"
 #include "httplib.h"
 
 namespace almanac::api {
@@ -379,7 +380,10 @@ absl::Status HttpFrontEnd::Serve() {
               [held] { return static_cast<double>(held->connections_max()); });
   server_->SetRunning(listen_fd);
   for (size_t i = 0; i < options_.worker_threads; ++i) {
-    workers_.emplace_back([this] { Work(); });
+    workers_.emplace_back([this] {
+      NameThisThread("api-worker");
+      Work();
+    });
   }
   return absl::OkStatus();
 }

@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "base/thread_name.h"
 
 namespace almanac::api {
 namespace {
@@ -116,7 +117,10 @@ absl::StatusOr<std::unique_ptr<HttpLobby>> HttpLobby::Start(int listen_fd,
     }
   }
   HttpLobby* self = lobby.get();
-  lobby->thread_ = std::thread([self] { self->Run(); });
+  lobby->thread_ = std::thread([self] {
+    NameThisThread("api-lobby");
+    self->Run();
+  });
   return lobby;
 }
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/thread_name.h"
 #include "ctl/backup/limits.h"
 
 namespace almanac::backup {
@@ -36,7 +37,10 @@ absl::StatusOr<std::unique_ptr<BackupScheduler>> BackupScheduler::Start(
     s->next_due_ = absl::Now() + options.every;  // infinite + now stays infinite
   }
   BackupScheduler* raw = s.get();
-  s->thread_ = std::thread([raw] { raw->Loop(); });
+  s->thread_ = std::thread([raw] {
+    NameThisThread("backups");
+    raw->Loop();
+  });
   return s;
 }
 

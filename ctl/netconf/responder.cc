@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "base/thread_name.h"
 #include "ctl/commands/join_commands.h"
 #include "ctl/netconf/chunk.h"
 #include "ctl/netconf/hello.h"
@@ -31,8 +32,16 @@ Responder::Responder(ResponderOptions options, ctl::Sequencer* sequencer)
   }
   sequencer_->AddListener(
       [this](const std::vector<ctl::AppliedRecord>& records) { OnApplied(records); });
-  workers_.emplace_back([this] { ValidateLoop(); });
-  for (size_t i = 0; i < kJoinWorkers; ++i) workers_.emplace_back([this] { JoinLoop(); });
+  workers_.emplace_back([this] {
+    NameThisThread("id-validate");
+    ValidateLoop();
+  });
+  for (size_t i = 0; i < kJoinWorkers; ++i) {
+    workers_.emplace_back([this] {
+      NameThisThread("netconf-join");
+      JoinLoop();
+    });
+  }
 }
 
 Responder::~Responder() {

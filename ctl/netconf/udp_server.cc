@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "base/thread_name.h"
 #include "ctl/netconf/limits.h"
 #include "ctl/zt/limits.h"
 
@@ -88,7 +89,10 @@ absl::StatusOr<std::unique_ptr<UdpServer>> StartNetconf(const NetconfOptions& op
   server->port_ = ntohs(sa.sin_port);
   server->clock_ = options.clock ? options.clock : [] { return absl::Now(); };
   server->responder_ = std::make_unique<Responder>(std::move(responder_options), sequencer);
-  server->thread_ = std::thread([s = server.get()] { s->Run(); });
+  server->thread_ = std::thread([s = server.get()] {
+    NameThisThread("zt-udp");
+    s->Run();
+  });
   return server;
 }
 

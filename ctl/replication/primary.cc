@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/thread_name.h"
 #include "ctl/replication/limits.h"
 #include "journal/limits.h"
 
@@ -86,7 +87,10 @@ absl::StatusOr<std::unique_ptr<ReplicationServer>> ReplicationServer::Start(
     absl::MutexLock lock(&link->mu);
     if (link->server != nullptr) link->server->OnCommitted(applied.back().seq);
   });
-  server->accept_thread_ = std::thread([raw] { raw->AcceptLoop(); });
+  server->accept_thread_ = std::thread([raw] {
+    NameThisThread("repl-accept");
+    raw->AcceptLoop();
+  });
   return server;
 }
 
@@ -146,6 +150,7 @@ void ReplicationServer::AcceptLoop() {
     ++handshaking_;
     connections_.push_back(conn);
     conn->thread = std::thread([this, conn] {
+      NameThisThread("repl-send");
       Serve(conn);
       conn->finished = true;
     });
@@ -245,7 +250,10 @@ void ReplicationServer::Serve(std::shared_ptr<Connection> conn) {
       ever_followed_ = true;
     }
     Log(absl::StrCat("standby ", conn->peer, " follows after record ", ask->seq));
-    conn->ack_thread = std::thread([this, conn] { ReceiveAcks(conn); });
+    conn->ack_thread = std::thread([this, conn] {
+    NameThisThread("repl-acks");
+    ReceiveAcks(conn);
+  });
     absl::Status s = Stream(*conn, ask->seq);
     conn->done = true;
     ch.Close();

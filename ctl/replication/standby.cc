@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/thread_name.h"
 #include "ctl/replication/limits.h"
 #include "ctl/state/snapshot.h"
 #include "journal/limits.h"
@@ -164,7 +165,10 @@ std::unique_ptr<Follower> Follower::Start(const StandbyOptions& options,
                                           const zt::Identity* identity) {
   std::unique_ptr<Follower> f(new Follower(options, journal, sequencer, identity));
   Follower* raw = f.get();
-  f->thread_ = std::thread([raw] { raw->Run(); });
+  f->thread_ = std::thread([raw] {
+    NameThisThread("standby");
+    raw->Run();
+  });
   return f;
 }
 
