@@ -124,8 +124,8 @@ void NoDelay(int fd) {
 class OneThreadFloor : public FloorServer {
  public:
   OneThreadFloor(int listen_fd, int port, const std::string& dir, size_t body_bytes)
-      : listen_fd_(listen_fd),
-        port_(port),
+      : FloorServer(port),
+        listen_fd_(listen_fd),
         file_(dir + "/floor-one-thread.bin", kSyncFileBytes),
         response_(FixedResponse(body_bytes)) {}
 
@@ -151,10 +151,6 @@ class OneThreadFloor : public FloorServer {
       if (fd >= 0) close(fd);
     }
   }
-
-  int port() const override { return port_; }
-  uint64_t syncs() const override { return syncs_.load(); }
-  uint64_t answered() const override { return answered_.load(); }
 
  private:
   struct Connection {
@@ -254,15 +250,12 @@ class OneThreadFloor : public FloorServer {
   }
 
   const int listen_fd_;
-  const int port_;
   journal::ZeroedSyncFile file_;
   const std::string response_;
   int epoll_fd_ = -1;
   int stop_fd_ = -1;
   std::thread thread_;
   std::unordered_map<int, Connection> connections_;  // the serving thread's
-  std::atomic<uint64_t> syncs_{0};
-  std::atomic<uint64_t> answered_{0};
 };
 
 // --- kThreadPerRequest ------------------------------------------------------------------
@@ -271,8 +264,8 @@ class ThreadPerRequestFloor : public FloorServer {
  public:
   ThreadPerRequestFloor(int listen_fd, int port, const std::string& dir,
                         size_t body_bytes)
-      : listen_fd_(listen_fd),
-        port_(port),
+      : FloorServer(port),
+        listen_fd_(listen_fd),
         file_(dir + "/floor-thread-per-request.bin", kSyncFileBytes),
         response_(FixedResponse(body_bytes)) {}
 
@@ -307,10 +300,6 @@ class ThreadPerRequestFloor : public FloorServer {
       if (fd >= 0) close(fd);
     }
   }
-
-  int port() const override { return port_; }
-  uint64_t syncs() const override { return syncs_.load(); }
-  uint64_t answered() const override { return answered_.load(); }
 
  private:
   // One request handed to the committer; lives on its reader's stack.
@@ -404,7 +393,6 @@ class ThreadPerRequestFloor : public FloorServer {
   }
 
   const int listen_fd_;
-  const int port_;
   journal::ZeroedSyncFile file_;  // the committer's
   const std::string response_;
   int stop_fd_ = -1;
@@ -416,8 +404,6 @@ class ThreadPerRequestFloor : public FloorServer {
   std::atomic<bool> stop_committer_{false};
   journal::CommitQueue<Item> queue_;
   journal::GroupHold hold_;  // the committer's
-  std::atomic<uint64_t> syncs_{0};
-  std::atomic<uint64_t> answered_{0};
 };
 
 }  // namespace

@@ -25,6 +25,7 @@
 #ifndef ALMANAC_CTL_API_API_BENCH_FLOORS_H_
 #define ALMANAC_CTL_API_API_BENCH_FLOORS_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -51,10 +52,17 @@ class FloorServer {
   // Stops serving: closes every connection and joins every thread.
   virtual ~FloorServer() = default;
 
-  virtual int port() const = 0;
+  int port() const { return port_; }
   // Synced writes so far, and requests answered: their ratio is the batching factor.
-  virtual uint64_t syncs() const = 0;
-  virtual uint64_t answered() const = 0;
+  uint64_t syncs() const { return syncs_.load(); }
+  uint64_t answered() const { return answered_.load(); }
+
+ protected:
+  explicit FloorServer(int port) : port_(port) {}
+
+  const int port_;
+  std::atomic<uint64_t> syncs_{0};     // counted by the serving threads
+  std::atomic<uint64_t> answered_{0};
 };
 
 // A name for reports: "one thread (epoll)" or "thread per request".
