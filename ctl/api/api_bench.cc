@@ -397,6 +397,8 @@ int Bench(const Args& args, const std::string& dir) {
   // The same clients and requests against servers that only sync and answer: how much
   // of the gap to this machine's limit is the front end's threads, how much its work.
   for (FloorKind kind : {FloorKind::kOneThread, FloorKind::kThreadPerRequest}) {
+    // Not beside a flush the POSTs started: that would lower the floor and flatter Almanac.
+    journal::WaitForIdleJournalOrExit(**journal);
     absl::StatusOr<std::unique_ptr<FloorServer>> floor =
         FloorServer::Start(kind, dir, answer_bytes.load());
     if (!floor.ok()) {
