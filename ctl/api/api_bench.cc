@@ -47,6 +47,8 @@ constexpr char kBenchToken[] = "almanac-bench-api-token";
 constexpr uint64_t kFirstMember = 0x1000000000ULL;
 constexpr size_t kCreateBatch = 1000;  // members per command (journal batch max is 1024)
 constexpr absl::Duration kRawFsyncPhase = absl::Seconds(1);
+// Each phase of a paired round (Almanac's POSTs, then the floor's, or the other way).
+constexpr double kPairedPhaseSeconds = 1.5;
 
 struct Args {
   std::string dir;
@@ -54,6 +56,7 @@ struct Args {
   double seconds = 3.0;
   bool raw_clients = true;  // --client=raw (default) or --client=httplib
   bool zeroed_logs = true;  // --zeroed-logs=true (default, as almanacd) or false
+  int rounds = 6;           // --rounds=N: paired rounds against the floor (0: none)
 };
 
 bool ParseArgs(int argc, char** argv, Args* args) {
@@ -74,6 +77,8 @@ bool ParseArgs(int argc, char** argv, Args* args) {
       if (!absl::SimpleAtod(v, &args->seconds) || args->seconds <= 0) return false;
     } else if (const char* v = value("--zeroed-logs=")) {
       if (!absl::SimpleAtob(v, &args->zeroed_logs)) return false;
+    } else if (const char* v = value("--rounds=")) {
+      if (!absl::SimpleAtoi(v, &args->rounds) || args->rounds < 0) return false;
     } else {
       return false;
     }
@@ -313,6 +318,56 @@ void PrintRow(const char* what, size_t connections, Latencies l, const std::stri
   std::fflush(stdout);
 }
 
+// Almanac's 8-connection POSTs against the floor of its own thread structure
+// (FloorKind::kThreadPerRequest), in args.rounds pairs of back-to-back phases, order
+// alternating, each on an idle journal: the disk's rate drifts by half within a minute
+// here, so a floor measured a minute away from the POSTs makes the share swing. Prints
+// the share of the mean rates and the range of the rounds. False when the floor fails.
+bool PairWithFloor(const Args& args, const std::string& dir, int port, size_t answer_bytes,
+                   const journal::Journal& journal, const RequestFn& posts,
+                   const RequestFn& floor_posts) {
+  absl::StatusOr<std::unique_ptr<FloorServer>> floor =
+      FloorServer::Start(FloorKind::kThreadPerRequest, dir, answer_bytes);
+  if (!floor.ok()) {
+    std::fprintf(stderr, "floor: %s\n", floor.status().ToString().c_str());
+    return false;
+  }
+  double almanac_sum = 0, floor_sum = 0, lowest = 0, highest = 0;
+  for (int round = 0; round < args.rounds; ++round) {
+    double almanac_rate = 0, floor_rate = 0;
+    const auto almanac_phase = [&] {
+      journal::WaitForIdleJournalOrExit(journal);
+      const Latencies l =
+          RunPhase(port, args.raw_clients, 8, kPairedPhaseSeconds, UINT64_MAX, posts);
+      almanac_rate = l.ms.size() / l.seconds;
+    };
+    const auto floor_phase = [&] {
+      journal::WaitForIdleJournalOrExit(journal);
+      const Latencies l = RunPhase((*floor)->port(), args.raw_clients, 8, kPairedPhaseSeconds,
+                                   UINT64_MAX, floor_posts);
+      floor_rate = l.ms.size() / l.seconds;
+    };
+    if (round % 2 == 0) {
+      almanac_phase();
+      floor_phase();
+    } else {
+      floor_phase();
+      almanac_phase();
+    }
+    const double share = floor_rate > 0 ? almanac_rate / floor_rate : 0;
+    lowest = round == 0 ? share : std::min(lowest, share);
+    highest = std::max(highest, share);
+    almanac_sum += almanac_rate;
+    floor_sum += floor_rate;
+  }
+  std::printf("8-connection POSTs vs the thread-per-request floor, %d paired rounds: %.0f vs "
+              "%.0f /s = %.0f%% (rounds %.0f%% to %.0f%%)\n",
+              args.rounds, almanac_sum / args.rounds, floor_sum / args.rounds,
+              floor_sum > 0 ? 100 * almanac_sum / floor_sum : 0, 100 * lowest, 100 * highest);
+  std::fflush(stdout);
+  return true;
+}
+
 int Bench(const Args& args, const std::string& dir) {
   journal::JournalOptions journal_options;
   // As almanacd opens it (ctl::ControllerOptions' default), unless --zeroed-logs=false.
@@ -361,7 +416,6 @@ int Bench(const Args& args, const std::string& dir) {
 
   const std::string member_base = "/controller/network/" + nwid + "/member/";
   const std::string bodies[2] = {R"({"authorized":false})", R"({"authorized":true})"};
-  // Each thread flips its own members (i % connections == thread), so every POST is a change.
   std::vector<char> authorized(args.members, 0);
   std::atomic<size_t> answer_bytes{0};  // the body of Almanac's answer to a POST
   // A durable POST costs at least one fsync of the journal's disk, whose rate drifts on a
@@ -370,23 +424,28 @@ int Bench(const Args& args, const std::string& dir) {
   // the raw rate is the disk's own, not what the journal's background writes leave of it.
   journal::WaitForIdleJournalOrExit(**journal);
   const double raw_before = journal::RawFdatasyncPerSecond(dir, kRawFsyncPhase);
-  for (size_t connections : {size_t{1}, size_t{8}}) {
-    journal::WaitForIdleJournalOrExit(**journal);
-    const uint64_t syncs_before = (*journal)->sync_writes();
-    const uint64_t seq_before = (*journal)->last_seq();
-    std::vector<size_t> next(connections, 0);
-    Latencies l = RunPhase(port, args.raw_clients, connections, args.seconds, UINT64_MAX,
-                           [&](size_t t, uint64_t, BenchClient& c) {
-      size_t m = t + next[t] * connections;
-      if (m >= args.members) next[t] = 0, m = t;
-      ++next[t];
+  // Authorize/deauthorize POSTs from `connections` clients; each thread flips its own
+  // members (m % connections == thread), so every POST is a change.
+  const auto authorize_posts = [&](size_t connections) -> RequestFn {
+    auto next = std::make_shared<std::vector<size_t>>(connections, 0);
+    return [&, next, connections](size_t t, uint64_t, BenchClient& c) {
+      size_t m = t + (*next)[t] * connections;
+      if (m >= args.members) (*next)[t] = 0, m = t;
+      ++(*next)[t];
       authorized[m] ^= 1;
       size_t bytes = 0;
       const bool ok = c.Answer("POST", member_base + state::AddressHex(kFirstMember + m),
                                bodies[static_cast<int>(authorized[m])], &bytes) == 200;
       if (ok) answer_bytes = bytes;
       return ok;
-    });
+    };
+  };
+  for (size_t connections : {size_t{1}, size_t{8}}) {
+    journal::WaitForIdleJournalOrExit(**journal);
+    const uint64_t syncs_before = (*journal)->sync_writes();
+    const uint64_t seq_before = (*journal)->last_seq();
+    Latencies l = RunPhase(port, args.raw_clients, connections, args.seconds, UINT64_MAX,
+                           authorize_posts(connections));
     const uint64_t syncs = (*journal)->sync_writes() - syncs_before;
     const uint64_t events = (*journal)->last_seq() - seq_before;
     PrintRow("POST authorize (durable)", connections, l,
@@ -396,6 +455,11 @@ int Bench(const Args& args, const std::string& dir) {
   }
   // The same clients and requests against servers that only sync and answer: how much
   // of the gap to this machine's limit is the front end's threads, how much its work.
+  const RequestFn floor_posts = [&](size_t t, uint64_t i, BenchClient& c) {
+    size_t bytes = 0;
+    return c.Answer("POST", member_base + state::AddressHex(kFirstMember + t + 8 * i),
+                    bodies[0], &bytes) == 200;
+  };
   for (FloorKind kind : {FloorKind::kOneThread, FloorKind::kThreadPerRequest}) {
     // Not beside a flush the POSTs started: that would lower the floor and flatter Almanac.
     journal::WaitForIdleJournalOrExit(**journal);
@@ -406,17 +470,18 @@ int Bench(const Args& args, const std::string& dir) {
       return 1;
     }
     Latencies l = RunPhase((*floor)->port(), args.raw_clients, 8, args.seconds, UINT64_MAX,
-                           [&](size_t t, uint64_t i, BenchClient& c) {
-      size_t bytes = 0;
-      return c.Answer("POST", member_base + state::AddressHex(kFirstMember + t + 8 * i),
-                      bodies[0], &bytes) == 200;
-    });
+                           floor_posts);
     const uint64_t syncs = (*floor)->syncs();
     PrintRow(absl::StrCat("floor: ", FloorName(kind)).c_str(), 8, l,
              absl::StrCat(syncs, " fsyncs, ",
                           syncs ? (*floor)->answered() / static_cast<double>(syncs) : 0,
                           " requests/fsync, CPU ", static_cast<int>(l.CpuMicrosEach()),
                           " us each"));
+  }
+  if (args.rounds > 0 &&
+      !PairWithFloor(args, dir, port, answer_bytes.load(), **journal, authorize_posts(8),
+                     floor_posts)) {
+    return 1;
   }
   journal::WaitForIdleJournalOrExit(**journal);
   const double raw_after = journal::RawFdatasyncPerSecond(dir, kRawFsyncPhase);
@@ -455,7 +520,7 @@ int RunApiBench(int argc, char** argv) {
   Args args;
   if (!ParseArgs(argc, argv, &args)) {
     std::fprintf(stderr, "usage: almanac-bench api [--dir=D] [--members=N] [--seconds=S] "
-                         "[--client=raw|httplib] [--zeroed-logs=true|false]\n");
+                         "[--rounds=N] [--client=raw|httplib] [--zeroed-logs=true|false]\n");
     return 2;
   }
   std::string dir = (args.dir.empty() ? std::string("/var/tmp") : args.dir) +

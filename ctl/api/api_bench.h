@@ -17,7 +17,9 @@
 //   - the floors under the 8-connection POST rate (ctl/api/api_bench_floors.h): the same
 //     clients and POSTs against a server that only syncs and answers, on one thread
 //     (what this machine allows) and with Almanac's thread per request (what that
-//     structure allows);
+//     structure allows); then --rounds (6) paired rounds of 1.5 s of Almanac's POSTs and
+//     1.5 s of the thread-per-request floor's, back to back, order alternating: Almanac's
+//     share of the floor, which the disk's drift cannot flatter;
 // Also prints the journal's commands per fsync (group commit is why the durable POST rate
 // can be several times the disk's fdatasync rate) and that rate itself: write + fdatasync
 // of 256-byte records on the same disk, one second before and one after the POSTs, since
@@ -29,7 +31,7 @@
 
 namespace almanac::api {
 
-// argv[0] is "api"; flags: --dir=D --members=N --seconds=S (per timed phase)
+// argv[0] is "api"; flags: --dir=D --members=N --seconds=S (per timed phase) --rounds=N
 // --client=raw|httplib --zeroed-logs=true|false.
 // Returns the process exit code (0 ok, 1 failure, 2 usage).
 int RunApiBench(int argc, char** argv);
