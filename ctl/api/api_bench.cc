@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "ctl/api/api_bench_floors.h"
+#include "base/thread_name.h"
 #include "ctl/api/api_server.h"
 #include "ctl/api/member_json.h"
 #include "ctl/api/network_json.h"
@@ -249,6 +250,7 @@ Latencies RunPhase(int port, bool raw_clients, size_t connections, double second
       start + std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
   for (size_t t = 0; t < connections; ++t) {
     threads.emplace_back([&, t] {
+      NameThisThread("bench-client");
       std::unique_ptr<BenchClient> client;
       if (raw_clients) {
         client = std::make_unique<RawClient>(port);

@@ -29,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/thread_name.h"
 #include "journal/commit_queue.h"
 #include "journal/group_hold.h"
 #include "journal/journal_bench.h"
@@ -136,7 +137,10 @@ class OneThreadFloor : public FloorServer {
     if (epoll_fd_ < 0 || stop_fd_ < 0 || !Watch(listen_fd_) || !Watch(stop_fd_)) {
       return absl::InternalError(absl::StrCat("epoll: ", strerror(errno)));
     }
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      NameThisThread("floor-loop");
+      Run();
+    });
     return absl::OkStatus();
   }
 
@@ -273,7 +277,10 @@ class ThreadPerRequestFloor : public FloorServer {
     if (!file_.ok()) return absl::InternalError("the floor's sync file failed");
     stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (stop_fd_ < 0) return absl::InternalError(absl::StrCat("eventfd: ", strerror(errno)));
-    committer_ = std::thread([this] { Commit(); });
+    committer_ = std::thread([this] {
+      NameThisThread("floor-commit");
+      Commit();
+    });
     acceptor_ = std::thread([this] { Accept(); });
     return absl::OkStatus();
   }
@@ -327,7 +334,10 @@ class ThreadPerRequestFloor : public FloorServer {
         std::lock_guard<std::mutex> lock(mu_);
         fds_.push_back(fd);
       }
-      readers_.emplace_back([this, fd] { Read(fd); });
+      readers_.emplace_back([this, fd] {
+        NameThisThread("floor-reader");
+        Read(fd);
+      });
     }
   }
 
