@@ -120,6 +120,27 @@ bool ZeroedSyncFile::WriteAndSync(size_t bytes) {
   return ok_;
 }
 
+PairedRates MeasurePaired(int rounds, const std::function<double()>& first,
+                          const std::function<double()>& second) {
+  PairedRates paired;
+  for (int round = 0; round < rounds; ++round) {
+    double a = 0, b = 0;
+    if (round % 2 == 0) {
+      a = first();
+      b = second();
+    } else {
+      b = second();
+      a = first();
+    }
+    const double ratio = b > 0 ? a / b : 0;
+    paired.lowest = round == 0 ? ratio : std::min(paired.lowest, ratio);
+    paired.highest = round == 0 ? ratio : std::max(paired.highest, ratio);
+    paired.first += a / rounds;
+    paired.second += b / rounds;
+  }
+  return paired;
+}
+
 void WaitForIdleJournalOrExit(const Journal& journal) {
   if (!journal.WaitForBackgroundWork(absl::Seconds(30))) {
     std::fprintf(stderr, "almanac-bench: the journal still writes in the background after 30 s\n");
@@ -276,47 +297,23 @@ double SleepingCallersFloorPerSecond(const std::string& dir, int callers,
   return ok ? cycles * callers / absl::ToDoubleSeconds(now - start) : 0;
 }
 
-// A rate paired with the raw fdatasync rate: each round measures the raw rate for
-// kRawPhase and `measure` (which runs for kPairedPhase) right after or right before it,
-// which alternates, so a round's two figures come from the same moment of the disk (its
-// rate drifts by half within a minute). `settle` runs before every phase.
-struct PairedWithRaw {
-  double rate = 0;  // the mean of the rounds' rates
-  double raw = 0;   // the mean of the rounds' raw rates
-  double lowest = 0, highest = 0;  // the rounds' ratios
-  double ratio() const { return raw > 0 ? rate / raw : 0; }
-};
 constexpr absl::Duration kRawPhase = absl::Milliseconds(500);
 constexpr absl::Duration kPairedPhase = absl::Milliseconds(1500);
 
-PairedWithRaw PairWithRaw(const std::string& dir, int rounds,
-                          const std::function<void()>& settle,
-                          const std::function<double()>& measure) {
-  PairedWithRaw paired;
-  for (int round = 0; round < rounds; ++round) {
-    double raw = 0, rate = 0;
-    const auto measure_raw = [&] {
-      settle();
-      raw = RawFdatasyncPerSecond(dir, kRawPhase);
-    };
-    const auto measure_rate = [&] {
-      settle();
-      rate = measure();
-    };
-    if (round % 2 == 0) {
-      measure_raw();
-      measure_rate();
-    } else {
-      measure_rate();
-      measure_raw();
-    }
-    const double ratio = raw > 0 ? rate / raw : 0;
-    paired.lowest = round == 0 ? ratio : std::min(paired.lowest, ratio);
-    paired.highest = round == 0 ? ratio : std::max(paired.highest, ratio);
-    paired.raw += raw / rounds;
-    paired.rate += rate / rounds;
-  }
-  return paired;
+// `measure` (which runs for kPairedPhase) paired with the raw fdatasync rate over
+// kRawPhase (MeasurePaired); `settle` runs before every phase.
+PairedRates PairWithRaw(const std::string& dir, int rounds, const std::function<void()>& settle,
+                        const std::function<double()>& measure) {
+  return MeasurePaired(
+      rounds,
+      [&] {
+        settle();
+        return measure();
+      },
+      [&] {
+        settle();
+        return RawFdatasyncPerSecond(dir, kRawPhase);
+      });
 }
 
 // The target's ratio, paired (PairWithRaw), and the floor's beside it.
@@ -327,21 +324,21 @@ void PairedRatios(const std::string& dir, int rounds) {
   // Each phase starts with the journal idle: the memtable flush a writers phase started,
   // or the next log's spare, would otherwise share the disk with the raw phase after it
   // (in a writers phase they fall into they count, as in almanacd).
-  const PairedWithRaw writers = PairWithRaw(
+  const PairedRates writers = PairWithRaw(
       dir, rounds, [&] { WaitForIdleJournalOrExit(*journal); },
       [&] { return TimedAppends(journal.get(), kWriters, kPairedPhase).rate(); });
   std::printf("64 writers vs raw fdatasync, %d paired rounds: %.0f vs %.0f /s = %.1fx "
               "(rounds %.1fx to %.1fx; target 20x)\n",
-              rounds, writers.rate, writers.raw, writers.ratio(), writers.lowest,
+              rounds, writers.first, writers.second, writers.ratio(), writers.lowest,
               writers.highest);
   journal.reset();
   std::filesystem::remove_all(dir + "/journal");
-  const PairedWithRaw floor = PairWithRaw(
+  const PairedRates floor = PairWithRaw(
       dir, rounds, [] {},
       [&] { return SleepingCallersFloorPerSecond(dir, kWriters, kPairedPhase); });
   std::printf("floor: 64 sleeping callers around a bare 16 KiB write + fdatasync, %d paired "
               "rounds: %.0f vs %.0f /s = %.1fx (rounds %.1fx to %.1fx)\n",
-              rounds, floor.rate, floor.raw, floor.ratio(), floor.lowest, floor.highest);
+              rounds, floor.first, floor.second, floor.ratio(), floor.lowest, floor.highest);
 }
 
 double CpuSeconds(clockid_t clock) {

@@ -46,6 +46,18 @@ class ZeroedSyncFile {
   std::string filler_;  // what is written over the zeros
 };
 
+// Two rates measured in `rounds` rounds of back-to-back phases whose order alternates
+// (first then second, then second then first, ...), so both figures of a round come from
+// the same moment of a disk whose rate drifts by half within a minute. `first` and
+// `second` each run one phase and return its rate.
+struct PairedRates {
+  double first = 0, second = 0;    // the means of the rounds' rates
+  double lowest = 0, highest = 0;  // of the rounds' first / second
+  double ratio() const { return second > 0 ? first / second : 0; }
+};
+PairedRates MeasurePaired(int rounds, const std::function<double()>& first,
+                          const std::function<double()>& second);
+
 class Journal;
 
 // Waits until `journal` has nothing left to write in the background (a memtable flush,

@@ -334,38 +334,19 @@ bool PairWithFloor(const Args& args, const std::string& dir, int port, size_t an
     std::fprintf(stderr, "floor: %s\n", floor.status().ToString().c_str());
     return false;
   }
-  double almanac_sum = 0, floor_sum = 0, lowest = 0, highest = 0;
-  for (int round = 0; round < args.rounds; ++round) {
-    double almanac_rate = 0, floor_rate = 0;
-    const auto almanac_phase = [&] {
-      journal::WaitForIdleJournalOrExit(journal);
-      const Latencies l =
-          RunPhase(port, args.raw_clients, 8, kPairedPhaseSeconds, UINT64_MAX, posts);
-      almanac_rate = l.ms.size() / l.seconds;
-    };
-    const auto floor_phase = [&] {
-      journal::WaitForIdleJournalOrExit(journal);
-      const Latencies l = RunPhase((*floor)->port(), args.raw_clients, 8, kPairedPhaseSeconds,
-                                   UINT64_MAX, floor_posts);
-      floor_rate = l.ms.size() / l.seconds;
-    };
-    if (round % 2 == 0) {
-      almanac_phase();
-      floor_phase();
-    } else {
-      floor_phase();
-      almanac_phase();
-    }
-    const double share = floor_rate > 0 ? almanac_rate / floor_rate : 0;
-    lowest = round == 0 ? share : std::min(lowest, share);
-    highest = std::max(highest, share);
-    almanac_sum += almanac_rate;
-    floor_sum += floor_rate;
-  }
+  const auto phase = [&](int port_of_phase, const RequestFn& request) {
+    journal::WaitForIdleJournalOrExit(journal);
+    const Latencies l = RunPhase(port_of_phase, args.raw_clients, 8, kPairedPhaseSeconds,
+                                 UINT64_MAX, request);
+    return l.ms.size() / l.seconds;
+  };
+  const journal::PairedRates paired = journal::MeasurePaired(
+      args.rounds, [&] { return phase(port, posts); },
+      [&] { return phase((*floor)->port(), floor_posts); });
   std::printf("8-connection POSTs vs the thread-per-request floor, %d paired rounds: %.0f vs "
               "%.0f /s = %.0f%% (rounds %.0f%% to %.0f%%)\n",
-              args.rounds, almanac_sum / args.rounds, floor_sum / args.rounds,
-              floor_sum > 0 ? 100 * almanac_sum / floor_sum : 0, 100 * lowest, 100 * highest);
+              args.rounds, paired.first, paired.second, 100 * paired.ratio(),
+              100 * paired.lowest, 100 * paired.highest);
   std::fflush(stdout);
   return true;
 }
