@@ -238,16 +238,13 @@ class OneThreadFloor : public FloorServer {
       // Everything that arrived is made durable at once, then answered.
       const bool synced = file_.WriteAndSync(requests * kRecordBytes);
       syncs_.fetch_add(1);
+      // Counted before the answers go out, so a client that has its answer sees it.
+      if (synced) answered_.fetch_add(requests);
       for (const int fd : ready) {
         Connection& c = connections_[fd];
-        const size_t count = c.waiting;
         bool sent = synced;
         for (; sent && c.waiting > 0; --c.waiting) sent = SendAll(fd, response_);
-        if (sent) {
-          answered_.fetch_add(count);
-        } else {
-          Drop(fd);
-        }
+        if (!sent) Drop(fd);
       }
       ready.clear();
     }

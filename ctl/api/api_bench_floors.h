@@ -53,7 +53,8 @@ class FloorServer {
   virtual ~FloorServer() = default;
 
   int port() const { return port_; }
-  // Synced writes so far, and requests answered: their ratio is the batching factor.
+  // Synced writes so far, and the requests they made durable (counted before their
+  // answers are sent): their ratio is the batching factor.
   uint64_t syncs() const { return syncs_.load(); }
   uint64_t answered() const { return answered_.load(); }
 
