@@ -204,6 +204,8 @@ void Sequencer::Answer(const std::vector<Pending*>& batch) {
 }
 
 void Sequencer::Run() {
+  absl::Time last_answered = absl::Now();
+  absl::Duration last_answering;
   for (;;) {
     TakeQueued();
     if (stopping_.load()) {
@@ -222,21 +224,51 @@ void Sequencer::Run() {
       queue_.WaitForMore(1, absl::InfiniteFuture());
       continue;
     }
+    SequencerStageTimes stages;
+    stages.batches = 1;
+    const absl::Time hold_start = absl::Now();
+    stages.waiting = hold_start - last_answered;
     HoldForReturningCallers();
     std::vector<Pending*> batch = NextBatch();
     ALMANAC_CHECK(!batch.empty());  // waiting_ was not empty, and the hold only adds
+    const absl::Time batch_start = absl::Now();
+    stages.holding = batch_start - hold_start;
     if (batch.size() == 1 && batch.front()->is_replicated) {
-      ProcessReplicated(*batch.front());
+      ProcessReplicated(*batch.front(), &stages);
     } else {
-      ProcessBatch(batch);
+      ProcessBatch(batch, &stages);
     }
+    // Counted before the callers are woken, so a caller sees its own batch in
+    // stage_times() as soon as Submit returns; the answering is this batch's to measure
+    // and is counted with the next one.
+    stages.answering = last_answering;
+    AddStageTimes(stages);
+    const absl::Time answer_start = absl::Now();
     Answer(batch);
+    last_answered = absl::Now();
+    last_answering = last_answered - answer_start;
   }
 }
 
-void Sequencer::ProcessReplicated(Pending& pending) {
+void Sequencer::AddStageTimes(const SequencerStageTimes& stages) {
+  absl::MutexLock lock(&counters_mu_);
+  stage_times_.batches += stages.batches;
+  for (const SequencerStage& stage : kSequencerStages) {
+    stage_times_.*stage.time += stages.*stage.time;
+  }
+}
+
+SequencerStageTimes Sequencer::stage_times() const {
+  absl::MutexLock lock(&counters_mu_);
+  return stage_times_;
+}
+
+void Sequencer::ProcessReplicated(Pending& pending, SequencerStageTimes* stages) {
   std::vector<journal::StoredRecord> stored;
+  const absl::Time write_start = absl::Now();
   absl::StatusOr<uint64_t> last = journal_->AppendRecords(std::move(pending.replicated), &stored);
+  const absl::Time apply_start = absl::Now();
+  stages->writing = apply_start - write_start;
   std::vector<AppliedRecord> applied;
   uint64_t state_epoch = 0;
   absl::Status status = last.status();
@@ -267,13 +299,15 @@ void Sequencer::ProcessReplicated(Pending& pending) {
     epoch_ = std::max(epoch_, state_epoch);
   }
   if (status.code() == absl::StatusCode::kDataLoss && last.ok()) SetFailed(status);
+  stages->applying = absl::Now() - apply_start;
   pending.status = status;
   if (status.ok()) pending.result.last_seq = *last;
 }
 
-void Sequencer::ProcessBatch(const std::vector<Pending*>& batch) {
+void Sequencer::ProcessBatch(const std::vector<Pending*>& batch, SequencerStageTimes* stages) {
   // Step 2: decide. Only this thread writes the state, so reading it under the reader
   // lock is enough; readers proceed in parallel.
+  const absl::Time decide_start = absl::Now();
   const int64_t now_ms =
       options_.clock_ms ? options_.clock_ms() : absl::ToUnixMillis(absl::Now());
   const uint64_t epoch = this->epoch();
@@ -298,14 +332,16 @@ void Sequencer::ProcessBatch(const std::vector<Pending*>& batch) {
   }
 
   // Step 3: one synced write for the whole batch.
+  const absl::Time write_start = absl::Now();
+  stages->deciding = write_start - decide_start;
   std::vector<AppliedRecord> applied;
   absl::Status write_status;
   std::optional<absl::Duration> write_time;
   if (!drafts.empty()) {
     std::vector<journal::StoredRecord> stored;
-    const absl::Time write_start = absl::Now();
     absl::StatusOr<uint64_t> last = journal_->AppendBatch(std::move(drafts), &stored);
     write_time = absl::Now() - write_start;
+    stages->writing = *write_time;
     if (!last.ok()) {
       write_status = last.status();
     } else {
@@ -346,6 +382,7 @@ void Sequencer::ProcessBatch(const std::vector<Pending*>& batch) {
   }
   if (!write_status.ok()) SetFailed(write_status);
   if (write_time) hold_.set_last_write(*write_time);
+  stages->applying = absl::Now() - write_start - stages->writing;
   uint64_t first_seq = applied.empty() ? 0 : applied.front().seq;
   for (size_t i = 0; i < batch.size(); ++i) {
     Pending& p = *batch[i];

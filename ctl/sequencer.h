@@ -132,6 +132,35 @@ struct AppliedRecord {
   std::string bytes;  // the verified FlatBuffers Record
 };
 
+// Where the sequencer thread's time went, summed over every batch since it started. One
+// batch's cycle is these stages back to back, so over a busy interval they add up to the
+// interval, and their shares say what bounds the write rate: a disk-bound sequencer spends
+// its time writing; one bound by its callers (the admin API's HTTP round trips) waits and
+// holds.
+struct SequencerStageTimes {
+  uint64_t batches = 0;      // batches run, also those whose commands wrote nothing
+  absl::Duration waiting;    // nothing queued: from the last answer to the next command
+  absl::Duration holding;    // the GroupHold: for the rest of the callers just answered
+  absl::Duration deciding;   // the commands' decide functions
+  absl::Duration writing;    // the journal's synced write (group commit)
+  absl::Duration applying;   // projector, listeners, commit gate
+  absl::Duration answering;  // waking the callers (counted with the next batch)
+};
+
+// The stages in cycle order, by name, for reports (/metrics, almanac-bench).
+struct SequencerStage {
+  const char* name;
+  absl::Duration SequencerStageTimes::*time;
+};
+inline constexpr SequencerStage kSequencerStages[] = {
+    {"waiting", &SequencerStageTimes::waiting},
+    {"holding", &SequencerStageTimes::holding},
+    {"deciding", &SequencerStageTimes::deciding},
+    {"writing", &SequencerStageTimes::writing},
+    {"applying", &SequencerStageTimes::applying},
+    {"answering", &SequencerStageTimes::answering},
+};
+
 struct SequencerOptions {
   size_t queue_commands_max = 16384;  // Submit past this gets ResourceExhausted at once
   size_t batch_commands_max = 1024;   // commands decided per journal write
@@ -200,6 +229,9 @@ class Sequencer {
   // Counters for /metrics.
   uint64_t batches_written() const;
   uint64_t commands_refused() const;
+  // Includes the batch of every Submit that returned (but its answering only once the
+  // next batch ran).
+  SequencerStageTimes stage_times() const;
 
   // Commands waiting for the sequencer thread (tests make batching deterministic with it).
   size_t queued_for_test() const;
@@ -217,10 +249,13 @@ class Sequencer {
   // Sequencer thread: the next batch from waiting_ (see Run), counted out of
   // queued_commands_.
   std::vector<Pending*> NextBatch();
-  void ProcessBatch(const std::vector<Pending*>& batch);
-  void ProcessReplicated(Pending& pending);
+  // Both add their deciding, writing and applying time to *stages.
+  void ProcessBatch(const std::vector<Pending*>& batch, SequencerStageTimes* stages);
+  void ProcessReplicated(Pending& pending, SequencerStageTimes* stages);
   // Sequencer thread: enters the failed state (the first error stays).
   void SetFailed(const absl::Status& status);
+  // Sequencer thread: adds one batch's stages to stage_times_.
+  void AddStageTimes(const SequencerStageTimes& stages);
   // Sequencer thread: answers `batch`.
   void Answer(const std::vector<Pending*>& batch);
 
@@ -254,6 +289,7 @@ class Sequencer {
   std::function<absl::Status(uint64_t)> commit_gate_ ABSL_GUARDED_BY(counters_mu_);
   uint64_t batches_written_ ABSL_GUARDED_BY(counters_mu_) = 0;
   uint64_t commands_refused_ ABSL_GUARDED_BY(counters_mu_) = 0;
+  SequencerStageTimes stage_times_ ABSL_GUARDED_BY(counters_mu_);
 
   std::thread thread_;
 };

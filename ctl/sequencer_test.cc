@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "base/testing.h"
 #include "gtest/gtest.h"
 #include "journal/journal.h"
@@ -184,6 +186,30 @@ TEST_F(SequencerTest, ReaderSeesChangeAsSoonAsSubmitReturns) {
     EXPECT_NE(s.FindMember(kNwid, member), nullptr);
     EXPECT_EQ(s.last_seq(), r->last_seq);
   });
+}
+
+TEST_F(SequencerTest, StageTimesSayWhereTheThreadSpentABatch) {
+  const SequencerStageTimes before = sequencer_->stage_times();
+  absl::SleepFor(absl::Milliseconds(40));  // nothing queued: the sequencer waits
+  Command slow = CreateMember(0x6000000001ULL);
+  slow.decide = [decide = slow.decide](const state::State& s, CommandContext& ctx) {
+    absl::SleepFor(absl::Milliseconds(40));
+    return decide(s, ctx);
+  };
+  const absl::Time submitted = absl::Now();
+  ASSERT_TRUE(sequencer_->Submit(std::move(slow)).ok());
+  const absl::Duration submit_time = absl::Now() - submitted;
+  const SequencerStageTimes after = sequencer_->stage_times();
+  EXPECT_EQ(after.batches, before.batches + 1);
+  EXPECT_GE(after.waiting - before.waiting, absl::Milliseconds(40));
+  EXPECT_GE(after.deciding - before.deciding, absl::Milliseconds(40));
+  EXPECT_GT(after.writing - before.writing, absl::ZeroDuration());
+  EXPECT_GT(after.applying - before.applying, absl::ZeroDuration());
+  // A lone caller is not held for; deciding, writing and applying happen inside Submit.
+  EXPECT_LT(after.holding - before.holding, absl::Milliseconds(5));
+  EXPECT_LE(after.deciding + after.writing + after.applying -
+                (before.deciding + before.writing + before.applying),
+            submit_time);
 }
 
 TEST_F(SequencerTest, FullQueueAnswersResourceExhausted) {

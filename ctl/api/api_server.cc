@@ -50,6 +50,17 @@ void RegisterMetrics(MetricsRegistry* m, ctl::Sequencer* sequencer, ctl::Telemet
   m->SetCounterFunction("almanac_sequencer_commands_refused_total",
                         "Commands the sequencer refused (nothing written).",
                         [sequencer] { return static_cast<double>(sequencer->commands_refused()); });
+  // Where the sequencer's time goes, stage by stage (ctl/sequencer.h): over a busy
+  // interval the stages add up to it, so their rates say what bounds the writes.
+  for (const ctl::SequencerStage& stage : ctl::kSequencerStages) {
+    m->SetCounterFunction(
+        "almanac_sequencer_seconds_total",
+        "Time the sequencer thread spent in each stage of its batches.",
+        [sequencer, time = stage.time] {
+          return absl::ToDoubleSeconds(sequencer->stage_times().*time);
+        },
+        {{"stage", stage.name}});
+  }
   m->SetGauge("almanac_networks", "Networks in the state.", [sequencer] {
     return static_cast<double>(
         sequencer->Read([](const state::State& s) { return s.network_count(); }));

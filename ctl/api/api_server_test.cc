@@ -6,8 +6,10 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "base/testing.h"
 #include "ctl/api/api_test_env.h"
+#include "ctl/sequencer.h"
 #include "gtest/gtest.h"
 
 namespace almanac::api {
@@ -68,6 +70,12 @@ TEST_F(ApiServerTest, ControllerStatusPeersMetrics) {
             std::string::npos)
       << m.body;
   EXPECT_NE(m.body.find("almanac_sequencer_batches_written_total 0\n"), std::string::npos);
+  for (const ctl::SequencerStage& stage : ctl::kSequencerStages) {
+    EXPECT_NE(m.body.find(absl::StrCat("almanac_sequencer_seconds_total{stage=\"", stage.name,
+                                       "\"} ")),
+              std::string::npos)
+        << stage.name;
+  }
 }
 
 TEST_F(ApiServerTest, NetworkLifecycle) {

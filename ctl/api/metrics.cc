@@ -89,14 +89,21 @@ void MetricsRegistry::SetGauge(const std::string& name, const std::string& help,
   ALMANAC_CHECK_MSG(family.series.empty(), "a metric name is either a counter or a gauge");
   family.gauge = true;
   family.help = help;
-  family.gauge_value = std::move(value);
+  family.value_functions[""] = std::move(value);
 }
 
 void MetricsRegistry::SetCounterFunction(const std::string& name, const std::string& help,
-                                         std::function<double()> value) {
-  SetGauge(name, help, std::move(value));
+                                         std::function<double()> value,
+                                         const MetricLabels& labels) {
+  ALMANAC_CHECK_MSG(IsValidMetricName(name), name.c_str());
+  const std::string label_text = LabelText(labels);
   absl::MutexLock lock(&mu_);
-  families_[name].function_counter = true;
+  Family& family = families_[name];
+  ALMANAC_CHECK_MSG(family.series.empty(), "a metric name is either a counter or a gauge");
+  family.gauge = true;
+  family.function_counter = true;
+  family.help = help;
+  family.value_functions[label_text] = std::move(value);
 }
 
 std::string MetricsRegistry::Render() const {
@@ -107,11 +114,13 @@ std::string MetricsRegistry::Render() const {
     const bool gauge_type = family.gauge && !family.function_counter;
     absl::StrAppend(&out, "# TYPE ", name, gauge_type ? " gauge\n" : " counter\n");
     if (family.gauge) {
-      const double v = family.gauge_value ? family.gauge_value() : 0;
-      if (v == std::floor(v) && std::fabs(v) < 1e15) {
-        absl::StrAppend(&out, name, " ", static_cast<int64_t>(v), "\n");
-      } else {
-        absl::StrAppend(&out, name, " ", absl::StrFormat("%.17g", v), "\n");
+      for (const auto& [labels, value] : family.value_functions) {
+        const double v = value ? value() : 0;
+        if (v == std::floor(v) && std::fabs(v) < 1e15) {
+          absl::StrAppend(&out, name, labels, " ", static_cast<int64_t>(v), "\n");
+        } else {
+          absl::StrAppend(&out, name, labels, " ", absl::StrFormat("%.17g", v), "\n");
+        }
       }
       continue;
     }

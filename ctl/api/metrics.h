@@ -57,9 +57,10 @@ class MetricsRegistry {
                 std::function<double()> value);
 
   // Registers a counter whose value is read by `value` at each render (for counters
-  // another module already keeps, such as the sequencer's batches). Same rules as SetGauge.
+  // another module already keeps, such as the sequencer's batches). Same rules as
+  // SetGauge; a name may have several such series, one per set of labels.
   void SetCounterFunction(const std::string& name, const std::string& help,
-                          std::function<double()> value);
+                          std::function<double()> value, const MetricLabels& labels = {});
 
   // Prometheus text exposition format 0.0.4: HELP and TYPE lines, then one line per
   // series, metrics in name order.
@@ -70,9 +71,9 @@ class MetricsRegistry {
  private:
   struct Family {
     std::string help;
-    bool gauge = false;            // value read from gauge_value at render time
+    bool gauge = false;            // values read from value_functions at render time
     bool function_counter = false;  // ...and rendered with TYPE counter
-    std::function<double()> gauge_value;
+    std::map<std::string, std::function<double()>> value_functions;  // by label text
     std::map<std::string, std::unique_ptr<Counter>> series;  // by rendered label text
   };
 

@@ -1,6 +1,6 @@
-// Goal: the registry renders Prometheus text for counters and gauges, keeps one counter
-// per (name, labels), escapes label values, and folds series past its bound into the
-// overflow counter instead of growing.
+// Goal: the registry renders Prometheus text for counters, gauges and counter functions
+// (one series per label set), keeps one counter per (name, labels), escapes label values,
+// and folds series past its bound into the overflow counter instead of growing.
 #include "ctl/api/metrics.h"
 
 #include <string>
@@ -30,6 +30,20 @@ TEST(MetricsTest, CountersAndGaugesRender) {
   EXPECT_NE(text.find("almanac_http_requests_total{endpoint=\"a\\\"b\\\\c\\n\"} 1\n"),
             std::string::npos);
   EXPECT_NE(text.find("# TYPE almanac_networks gauge\nalmanac_networks 4\n"), std::string::npos);
+}
+
+TEST(MetricsTest, CounterFunctionsRenderOneSeriesPerLabelSet) {
+  MetricsRegistry registry;
+  registry.SetCounterFunction("almanac_sequencer_seconds_total", "Time by stage.",
+                              [] { return 1.5; }, {{"stage", "writing"}});
+  registry.SetCounterFunction("almanac_sequencer_seconds_total", "Time by stage.",
+                              [] { return 2.0; }, {{"stage", "holding"}});
+  const std::string text = registry.Render();
+  EXPECT_NE(text.find("# TYPE almanac_sequencer_seconds_total counter\n"
+                      "almanac_sequencer_seconds_total{stage=\"holding\"} 2\n"
+                      "almanac_sequencer_seconds_total{stage=\"writing\"} 1.5\n"),
+            std::string::npos)
+      << text;
 }
 
 TEST(MetricsTest, SeriesAreBounded) {
