@@ -92,6 +92,9 @@ struct Latencies {
   size_t errors = 0;
   double seconds = 0;
   double cpu_seconds = 0;  // user + system time of the whole process (server and clients)
+  // Where the committing thread's time went in the middle of the phase (RunPhase's
+  // `stages`), when it was asked for.
+  ctl::SequencerStageTimes stages;
 
   // CPU microseconds per request: what the machine's cores spent on each, all threads.
   double CpuMicrosEach() const { return ms.empty() ? 0 : cpu_seconds * 1e6 / ms.size(); }
@@ -237,17 +240,62 @@ double ProcessCpuSeconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
+// What happened between two readings of a committer's stage times.
+ctl::SequencerStageTimes StagesBetween(const ctl::SequencerStageTimes& before,
+                                       const ctl::SequencerStageTimes& after) {
+  ctl::SequencerStageTimes d;
+  d.batches = after.batches - before.batches;
+  for (const ctl::SequencerStage& stage : ctl::kSequencerStages) {
+    d.*stage.time = after.*stage.time - before.*stage.time;
+  }
+  return d;
+}
+
+// "waiting 188, holding 276, ... answering 105 = 1330 us per batch": the stages' means.
+std::string StagesPerBatch(const ctl::SequencerStageTimes& d) {
+  if (d.batches == 0) return "no batches";
+  std::string out;
+  absl::Duration cycle;
+  for (const ctl::SequencerStage& stage : ctl::kSequencerStages) {
+    const absl::Duration mean = d.*stage.time / d.batches;
+    cycle += mean;
+    absl::StrAppend(&out, out.empty() ? "" : ", ", stage.name, " ",
+                    static_cast<int64_t>(absl::ToDoubleMicroseconds(mean)));
+  }
+  absl::StrAppend(&out, " = ", static_cast<int64_t>(absl::ToDoubleMicroseconds(cycle)),
+                  " us per batch");
+  return out;
+}
+
 // Runs `request` on `connections` threads, each with its own keep-alive client, until
 // `seconds` pass or each thread made `count_max` requests. request returns false on error.
+// With `stages` (a committer's stage times: the sequencer's, a floor's), Latencies::stages
+// is what happened from a tenth of the phase after its start to a tenth before its end:
+// the busy middle, not the idle moments around the phase.
 using RequestFn = std::function<bool(size_t thread, uint64_t i, BenchClient& client)>;
+using StagesFn = std::function<ctl::SequencerStageTimes()>;
 Latencies RunPhase(int port, bool raw_clients, size_t connections, double seconds,
-                   uint64_t count_max, const RequestFn& request) {
+                   uint64_t count_max, const RequestFn& request,
+                   const StagesFn& stages = nullptr) {
   std::vector<Latencies> per(connections);
   std::vector<std::thread> threads;
   const double cpu_start = ProcessCpuSeconds();
   const Clock::time_point start = Clock::now();
   const Clock::time_point end =
       start + std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
+  ctl::SequencerStageTimes window;
+  std::thread stage_reader;
+  if (stages) {
+    stage_reader = std::thread([&] {
+      const auto at = [&](double fraction) {
+        return start + std::chrono::microseconds(static_cast<int64_t>(fraction * seconds * 1e6));
+      };
+      std::this_thread::sleep_until(at(0.1));
+      const ctl::SequencerStageTimes first = stages();
+      std::this_thread::sleep_until(at(0.9));
+      window = StagesBetween(first, stages());
+    });
+  }
   for (size_t t = 0; t < connections; ++t) {
     threads.emplace_back([&, t] {
       NameThisThread("bench-client");
@@ -266,7 +314,9 @@ Latencies RunPhase(int port, bool raw_clients, size_t connections, double second
     });
   }
   for (std::thread& th : threads) th.join();
+  if (stage_reader.joinable()) stage_reader.join();
   Latencies all;
+  all.stages = window;
   all.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   all.cpu_seconds = ProcessCpuSeconds() - cpu_start;
   for (Latencies& l : per) {
@@ -327,26 +377,37 @@ void PrintRow(const char* what, size_t connections, Latencies l, const std::stri
 // the share of the mean rates and the range of the rounds. False when the floor fails.
 bool PairWithFloor(const Args& args, const std::string& dir, int port, size_t answer_bytes,
                    const journal::Journal& journal, const RequestFn& posts,
-                   const RequestFn& floor_posts) {
+                   const RequestFn& floor_posts, const StagesFn& sequencer_stages) {
   absl::StatusOr<std::unique_ptr<FloorServer>> floor =
       FloorServer::Start(FloorKind::kThreadPerRequest, dir, answer_bytes);
   if (!floor.ok()) {
     std::fprintf(stderr, "floor: %s\n", floor.status().ToString().c_str());
     return false;
   }
-  const auto phase = [&](int port_of_phase, const RequestFn& request) {
+  FloorServer* floor_server = floor->get();
+  const StagesFn floor_stages = [floor_server] { return floor_server->stage_times(); };
+  // Each side's stage times summed over its rounds.
+  ctl::SequencerStageTimes almanac_total, floor_total;
+  const auto phase = [&](int port_of_phase, const RequestFn& request, const StagesFn& stages,
+                         ctl::SequencerStageTimes* total) {
     journal::WaitForIdleJournalOrExit(journal);
     const Latencies l = RunPhase(port_of_phase, args.raw_clients, 8, kPairedPhaseSeconds,
-                                 UINT64_MAX, request);
+                                 UINT64_MAX, request, stages);
+    total->batches += l.stages.batches;
+    for (const ctl::SequencerStage& stage : ctl::kSequencerStages) {
+      total->*stage.time += l.stages.*stage.time;
+    }
     return l.ms.size() / l.seconds;
   };
   const journal::PairedRates paired = journal::MeasurePaired(
-      args.rounds, [&] { return phase(port, posts); },
-      [&] { return phase((*floor)->port(), floor_posts); });
+      args.rounds, [&] { return phase(port, posts, sequencer_stages, &almanac_total); },
+      [&] { return phase(floor_server->port(), floor_posts, floor_stages, &floor_total); });
   std::printf("8-connection POSTs vs the thread-per-request floor, %d paired rounds: %.0f vs "
               "%.0f /s = %.0f%% (rounds %.0f%% to %.0f%%)\n",
               args.rounds, paired.first, paired.second, 100 * paired.ratio(),
               100 * paired.lowest, 100 * paired.highest);
+  std::printf("  sequencer:         %s\n  floor's committer: %s\n",
+              StagesPerBatch(almanac_total).c_str(), StagesPerBatch(floor_total).c_str());
   std::fflush(stdout);
   return true;
 }
@@ -365,6 +426,7 @@ int Bench(const Args& args, const std::string& dir) {
     return 1;
   }
   ctl::Sequencer sequencer(journal->get(), state::State{}, ctl::SequencerOptions{});
+  const StagesFn sequencer_stages = [&sequencer] { return sequencer.stage_times(); };
   ctl::Telemetry telemetry;
   ApiServerOptions options;
   options.listen_port = 0;
@@ -428,13 +490,14 @@ int Bench(const Args& args, const std::string& dir) {
     const uint64_t syncs_before = (*journal)->sync_writes();
     const uint64_t seq_before = (*journal)->last_seq();
     Latencies l = RunPhase(port, args.raw_clients, connections, args.seconds, UINT64_MAX,
-                           authorize_posts(connections));
+                           authorize_posts(connections), sequencer_stages);
     const uint64_t syncs = (*journal)->sync_writes() - syncs_before;
     const uint64_t events = (*journal)->last_seq() - seq_before;
     PrintRow("POST authorize (durable)", connections, l,
              absl::StrCat(syncs, " fsyncs, ", syncs ? events / static_cast<double>(syncs) : 0,
                           " events/fsync, CPU ", static_cast<int>(l.CpuMicrosEach()),
                           " us each"));
+    std::printf("  sequencer: %s\n", StagesPerBatch(l.stages).c_str());
   }
   // The same clients and requests against servers that only sync and answer: how much
   // of the gap to this machine's limit is the front end's threads, how much its work.
@@ -452,18 +515,22 @@ int Bench(const Args& args, const std::string& dir) {
       std::fprintf(stderr, "floor: %s\n", floor.status().ToString().c_str());
       return 1;
     }
-    Latencies l = RunPhase((*floor)->port(), args.raw_clients, 8, args.seconds, UINT64_MAX,
-                           floor_posts);
-    const uint64_t syncs = (*floor)->syncs();
+    FloorServer* floor_server = floor->get();
+    Latencies l = RunPhase(floor_server->port(), args.raw_clients, 8, args.seconds, UINT64_MAX,
+                           floor_posts, [floor_server] { return floor_server->stage_times(); });
+    const uint64_t syncs = floor_server->syncs();
     PrintRow(absl::StrCat("floor: ", FloorName(kind)).c_str(), 8, l,
              absl::StrCat(syncs, " fsyncs, ",
-                          syncs ? (*floor)->answered() / static_cast<double>(syncs) : 0,
+                          syncs ? floor_server->answered() / static_cast<double>(syncs) : 0,
                           " requests/fsync, CPU ", static_cast<int>(l.CpuMicrosEach()),
                           " us each"));
+    if (l.stages.batches > 0) {
+      std::printf("  floor's committer: %s\n", StagesPerBatch(l.stages).c_str());
+    }
   }
   if (args.rounds > 0 &&
       !PairWithFloor(args, dir, port, answer_bytes.load(), **journal, authorize_posts(8),
-                     floor_posts)) {
+                     floor_posts, sequencer_stages)) {
     return 1;
   }
   journal::WaitForIdleJournalOrExit(**journal);

@@ -20,6 +20,11 @@
 //     structure allows); then --rounds (6) paired rounds of 1.5 s of Almanac's POSTs and
 //     1.5 s of the thread-per-request floor's, back to back, order alternating: Almanac's
 //     share of the floor, which the disk's drift cannot flatter;
+// Under each 8-connection POST row and after the paired rounds, where the committing
+// thread's time went per batch (ctl/sequencer.h's stages: waiting and holding for callers,
+// deciding, writing, applying, answering), the sequencer's and the floor committer's, read
+// over the middle of each phase: their difference says which part of the cycle Almanac's
+// work lengthens (session 10: gathering the callers back, i.e. the HTTP round trips).
 // Also prints the journal's commands per fsync (group commit is why the durable POST rate
 // can be several times the disk's fdatasync rate) and that rate itself: write + fdatasync
 // of 256-byte records on the same disk, one second before and one after the POSTs, since

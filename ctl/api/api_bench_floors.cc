@@ -367,6 +367,8 @@ class ThreadPerRequestFloor : public FloorServer {
   void Commit() {
     std::vector<Item*> waiting;
     size_t last_group = 0;
+    absl::Time last_answered = absl::Now();
+    absl::Duration last_answering;
     const auto take_queued = [&] {
       const size_t first = waiting.size();
       queue_.TakeAll(&waiting);
@@ -374,6 +376,7 @@ class ThreadPerRequestFloor : public FloorServer {
     };
     for (;;) {
       take_queued();
+      absl::Time hold_start = absl::Now();
       if (stop_committer_.load()) {
         if (waiting.empty()) return;
       } else if (waiting.empty() && (last_group <= 1 || hold_.AllReturned())) {
@@ -385,7 +388,15 @@ class ThreadPerRequestFloor : public FloorServer {
       }
       const absl::Time start = absl::Now();
       const bool synced = file_.WriteAndSync(waiting.size() * kRecordBytes);
-      hold_.set_last_write(absl::Now() - start);
+      const absl::Time written = absl::Now();
+      hold_.set_last_write(written - start);
+      ctl::SequencerStageTimes stages;  // as the sequencer counts them (ctl/sequencer.cc)
+      stages.batches = 1;
+      stages.waiting = hold_start - last_answered;
+      stages.holding = start - hold_start;
+      stages.writing = written - start;
+      stages.answering = last_answering;
+      AddStageTimes(stages);
       syncs_.fetch_add(1);
       if (synced) answered_.fetch_add(waiting.size());
       for (Item* item : waiting) {
@@ -396,6 +407,8 @@ class ThreadPerRequestFloor : public FloorServer {
       std::vector<Item*> group;
       group.swap(waiting);
       queue_.AnswerAll(group);  // last: a reader may return (and free its item) at once
+      last_answered = absl::Now();
+      last_answering = last_answered - written;
     }
   }
 
@@ -414,6 +427,14 @@ class ThreadPerRequestFloor : public FloorServer {
 };
 
 }  // namespace
+
+void FloorServer::AddStageTimes(const ctl::SequencerStageTimes& batch) {
+  std::lock_guard<std::mutex> lock(stages_mu_);
+  stages_.batches += batch.batches;
+  for (const ctl::SequencerStage& stage : ctl::kSequencerStages) {
+    stages_.*stage.time += batch.*stage.time;
+  }
+}
 
 const char* FloorName(FloorKind kind) {
   return kind == FloorKind::kOneThread ? "one thread (epoll)" : "thread per request";

@@ -29,9 +29,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "ctl/sequencer.h"
 
 namespace almanac::api {
 
@@ -57,13 +59,26 @@ class FloorServer {
   // answers are sent): their ratio is the batching factor.
   uint64_t syncs() const { return syncs_.load(); }
   uint64_t answered() const { return answered_.load(); }
+  // kThreadPerRequest: where its committer's time went, in the sequencer's stages, to set
+  // next to the sequencer's: nothing decides or applies here, and the committer starts
+  // its hold with nothing queued, so what the sequencer counts as waiting it counts as
+  // holding (compare waiting + holding). kOneThread: zero (batches == 0).
+  ctl::SequencerStageTimes stage_times() const {
+    std::lock_guard<std::mutex> lock(stages_mu_);
+    return stages_;
+  }
 
  protected:
   explicit FloorServer(int port) : port_(port) {}
+  void AddStageTimes(const ctl::SequencerStageTimes& batch);
 
   const int port_;
   std::atomic<uint64_t> syncs_{0};     // counted by the serving threads
   std::atomic<uint64_t> answered_{0};
+
+ private:
+  mutable std::mutex stages_mu_;
+  ctl::SequencerStageTimes stages_;  // guarded by stages_mu_
 };
 
 // A name for reports: "one thread (epoll)" or "thread per request".
