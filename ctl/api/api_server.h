@@ -129,7 +129,8 @@ class ApiServer {
  private:
   ApiServer(const ApiServerOptions& options, ctl::Sequencer* sequencer,
             ctl::Telemetry* telemetry);
-  void Handle(const httplib::Request& req, httplib::Response& res);
+  // Answers `req`, whose body is `body` (req.body, or what HandleWithBody read).
+  void Handle(const httplib::Request& req, std::string body, httplib::Response& res);
   void CountRequest(const std::string& method, const std::string& endpoint, int status);
   EventStreamContext EventContext();
   // POST/PUT/PATCH with a body: reads it at kBodyBytesPerSecondMin or better, then Handle.
