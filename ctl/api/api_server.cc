@@ -116,6 +116,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
   front.worker_threads = options.worker_threads > 0 ? options.worker_threads : 1;
   front.lobby_connections_max = options.lobby_connections_max;
   front.head_deadline = options.head_deadline;
+  front.write_timeout = options.write_timeout;
   front.idle_accept_defer_seconds = options.idle_accept_defer_seconds;
   absl::StatusOr<std::unique_ptr<HttpFrontEnd>> bound =
       HttpFrontEnd::Bind(front, api->metrics_);

@@ -92,6 +92,8 @@ struct ApiServerOptions {
   size_t worker_threads = kWorkerThreads;
   size_t body_bytes_max = kBodyBytesMax;
   int body_grace_seconds = kBodyGraceSeconds;  // see limits.h (tests shorten it)
+  // Longest wait for each write of an answer (limits.h; tests shorten it).
+  absl::Duration write_timeout = absl::Seconds(kWriteTimeoutSeconds);
   // The accept lobby (limits.h; tests lower or shorten them). lobby_connections_max is
   // further capped to a share of RLIMIT_NOFILE; idle_accept_defer_seconds 0 turns
   // TCP_DEFER_ACCEPT off, so idle sockets reach the lobby at once.

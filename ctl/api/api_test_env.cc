@@ -38,6 +38,7 @@ void ApiServerTestBase::SetUp() {
     return peers_;
   };
   api.clock_ms = [] { return int64_t{1795818880999}; };
+  AdjustServerOptions(&api);
   auto server = ApiServer::Start(api, sequencer_.get(), telemetry_.get());
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = std::move(*server);

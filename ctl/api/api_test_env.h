@@ -31,6 +31,8 @@ class ApiServerTestBase : public ::testing::Test {
  protected:
   void SetUp() override;
   void TearDown() override;
+  // Changes the server's options before SetUp starts it (a fixture's own limits).
+  virtual void AdjustServerOptions(ApiServerOptions*) {}
 
   // Requests with the right token in X-ZT1-Auth.
   HttpResult Get(const std::string& path);

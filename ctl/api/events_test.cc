@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "ctl/api/api_test_env.h"
 #include "ctl/api/event_stream.h"
 #include "ctl/api/limits.h"
@@ -41,8 +42,15 @@ std::vector<json> Lines(const std::string& body) {
   return out;
 }
 
+// The server's write timeout here: a consumer that never reads is cut off after it, so a
+// short one keeps that test short.
+constexpr absl::Duration kTestWriteTimeout = absl::Seconds(3);
+
 class EventsTest : public ApiServerTestBase {
  protected:
+  void AdjustServerOptions(ApiServerOptions* options) override {
+    options->write_timeout = kTestWriteTimeout;
+  }
   // A network with one authorized member: NetworkCreated, MemberCreated,
   // MemberAuthorized (and nothing else: no pools, so no IpAssigned).
   std::string MakeNetworkWithMember() {
@@ -363,7 +371,7 @@ TEST_F(EventsTest, StreamsAreBoundedAndStopEndsThem) {
 }
 
 // A consumer that opens a follow stream and never reads is cut off after the server's
-// write timeout instead of holding a worker and a chunk for ever. Records of ~700 KB
+// write timeout (kTestWriteTimeout here) instead of holding a worker and a chunk for ever. Records of ~700 KB
 // (a long rulesSource) fill the kernel's buffers quickly; the consumer's receive buffer
 // is made small before it connects.
 TEST_F(EventsTest, AConsumerThatNeverReadsIsDisconnected) {
@@ -392,7 +400,7 @@ TEST_F(EventsTest, AConsumerThatNeverReadsIsDisconnected) {
   }
   EXPECT_NE(metrics.find(cut), std::string::npos) << metrics;
   EXPECT_GE(std::chrono::steady_clock::now() - start,
-            std::chrono::seconds(kWriteTimeoutSeconds - 1));
+            absl::ToChronoNanoseconds(kTestWriteTimeout - absl::Seconds(1)));
   EXPECT_NE(MetricsText().find("almanac_event_streams_open 0\n"), std::string::npos);
   close(fd);
 }
