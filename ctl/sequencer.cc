@@ -16,6 +16,18 @@
 
 namespace almanac::ctl {
 
+SequencerStageTimes& SequencerStageTimes::operator+=(const SequencerStageTimes& other) {
+  batches += other.batches;
+  for (const SequencerStage& stage : kSequencerStages) this->*stage.time += other.*stage.time;
+  return *this;
+}
+
+SequencerStageTimes operator-(SequencerStageTimes a, const SequencerStageTimes& b) {
+  a.batches -= b.batches;
+  for (const SequencerStage& stage : kSequencerStages) a.*stage.time -= b.*stage.time;
+  return a;
+}
+
 void CommandContext::Emit(
     schema::Body body_type,
     const std::function<flatbuffers::Offset<void>(flatbuffers::FlatBufferBuilder&)>& build_body) {
@@ -252,10 +264,7 @@ void Sequencer::Run() {
 
 void Sequencer::AddStageTimes(const SequencerStageTimes& stages) {
   absl::MutexLock lock(&counters_mu_);
-  stage_times_.batches += stages.batches;
-  for (const SequencerStage& stage : kSequencerStages) {
-    stage_times_.*stage.time += stages.*stage.time;
-  }
+  stage_times_ += stages;
 }
 
 SequencerStageTimes Sequencer::stage_times() const {

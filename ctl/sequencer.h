@@ -145,6 +145,10 @@ struct SequencerStageTimes {
   absl::Duration writing;    // the journal's synced write (group commit)
   absl::Duration applying;   // projector, listeners, commit gate
   absl::Duration answering;  // waking the callers (counted with the next batch)
+
+  // Sums (a total over batches) and differences (what happened between two readings).
+  SequencerStageTimes& operator+=(const SequencerStageTimes& other);
+  friend SequencerStageTimes operator-(SequencerStageTimes a, const SequencerStageTimes& b);
 };
 
 // The stages in cycle order, by name, for reports (/metrics, almanac-bench).

@@ -199,17 +199,21 @@ TEST_F(SequencerTest, StageTimesSayWhereTheThreadSpentABatch) {
   const absl::Time submitted = absl::Now();
   ASSERT_TRUE(sequencer_->Submit(std::move(slow)).ok());
   const absl::Duration submit_time = absl::Now() - submitted;
-  const SequencerStageTimes after = sequencer_->stage_times();
-  EXPECT_EQ(after.batches, before.batches + 1);
-  EXPECT_GE(after.waiting - before.waiting, absl::Milliseconds(40));
-  EXPECT_GE(after.deciding - before.deciding, absl::Milliseconds(40));
-  EXPECT_GT(after.writing - before.writing, absl::ZeroDuration());
-  EXPECT_GT(after.applying - before.applying, absl::ZeroDuration());
+  const SequencerStageTimes batch = sequencer_->stage_times() - before;
+  EXPECT_EQ(batch.batches, 1u);
+  EXPECT_GE(batch.waiting, absl::Milliseconds(40));
+  EXPECT_GE(batch.deciding, absl::Milliseconds(40));
+  EXPECT_GT(batch.writing, absl::ZeroDuration());
+  EXPECT_GT(batch.applying, absl::ZeroDuration());
   // A lone caller is not held for; deciding, writing and applying happen inside Submit.
-  EXPECT_LT(after.holding - before.holding, absl::Milliseconds(5));
-  EXPECT_LE(after.deciding + after.writing + after.applying -
-                (before.deciding + before.writing + before.applying),
-            submit_time);
+  EXPECT_LT(batch.holding, absl::Milliseconds(5));
+  EXPECT_LE(batch.deciding + batch.writing + batch.applying, submit_time);
+  // Sums and differences go stage by stage.
+  SequencerStageTimes twice = batch;
+  twice += batch;
+  EXPECT_EQ(twice.batches, 2u);
+  EXPECT_EQ(twice.deciding, 2 * batch.deciding);
+  EXPECT_EQ((twice - batch).writing, batch.writing);
 }
 
 TEST_F(SequencerTest, FullQueueAnswersResourceExhausted) {

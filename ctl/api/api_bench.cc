@@ -240,17 +240,6 @@ double ProcessCpuSeconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
-// What happened between two readings of a committer's stage times.
-ctl::SequencerStageTimes StagesBetween(const ctl::SequencerStageTimes& before,
-                                       const ctl::SequencerStageTimes& after) {
-  ctl::SequencerStageTimes d;
-  d.batches = after.batches - before.batches;
-  for (const ctl::SequencerStage& stage : ctl::kSequencerStages) {
-    d.*stage.time = after.*stage.time - before.*stage.time;
-  }
-  return d;
-}
-
 // "waiting 188, holding 276, ... answering 105 = 1330 us per batch": the stages' means.
 std::string StagesPerBatch(const ctl::SequencerStageTimes& d) {
   if (d.batches == 0) return "no batches";
@@ -293,7 +282,7 @@ Latencies RunPhase(int port, bool raw_clients, size_t connections, double second
       std::this_thread::sleep_until(at(0.1));
       const ctl::SequencerStageTimes first = stages();
       std::this_thread::sleep_until(at(0.9));
-      window = StagesBetween(first, stages());
+      window = stages() - first;
     });
   }
   for (size_t t = 0; t < connections; ++t) {
@@ -393,10 +382,7 @@ bool PairWithFloor(const Args& args, const std::string& dir, int port, size_t an
     journal::WaitForIdleJournalOrExit(journal);
     const Latencies l = RunPhase(port_of_phase, args.raw_clients, 8, kPairedPhaseSeconds,
                                  UINT64_MAX, request, stages);
-    total->batches += l.stages.batches;
-    for (const ctl::SequencerStage& stage : ctl::kSequencerStages) {
-      total->*stage.time += l.stages.*stage.time;
-    }
+    *total += l.stages;
     return l.ms.size() / l.seconds;
   };
   const journal::PairedRates paired = journal::MeasurePaired(

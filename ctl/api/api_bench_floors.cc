@@ -430,10 +430,7 @@ class ThreadPerRequestFloor : public FloorServer {
 
 void FloorServer::AddStageTimes(const ctl::SequencerStageTimes& batch) {
   std::lock_guard<std::mutex> lock(stages_mu_);
-  stages_.batches += batch.batches;
-  for (const ctl::SequencerStage& stage : ctl::kSequencerStages) {
-    stages_.*stage.time += batch.*stage.time;
-  }
+  stages_ += batch;
 }
 
 const char* FloorName(FloorKind kind) {
