@@ -359,6 +359,37 @@ void PrintRow(const char* what, size_t connections, Latencies l, const std::stri
   std::fflush(stdout);
 }
 
+// The phases the targets are read from, printed last so a run ends with its verdict.
+struct TargetPhases {
+  static constexpr double kPostsPerSecondMin = 10000;  // over 8 connections
+  static constexpr double kPostP99MsMax = 5;
+  static constexpr double kListMsMax = 300;        // the whole member map, one connection
+  static constexpr double kKeepAliveStallMs = 40;  // Nagle + delayed ACK, one step
+
+  Latencies posts_8;
+  Latencies map_list_1;
+  double worst_p99_ms = 0;  // over the POST and GET-one-member phases
+
+  void Add(Latencies l) { worst_p99_ms = std::max(worst_p99_ms, l.Percentile(0.99)); }
+
+  void Print(size_t members) {
+    const auto verdict = [](bool met) { return met ? "met" : "NOT met"; };
+    const double rate = posts_8.seconds > 0 ? posts_8.ms.size() / posts_8.seconds : 0;
+    const double p99 = posts_8.Percentile(0.99);
+    std::printf("target: POST authorize over 8 connections >= %.0f/s with p99 < %.0f ms: "
+                "%.0f/s, p99 %.3f ms: %s\n",
+                kPostsPerSecondMin, kPostP99MsMax, rate, p99,
+                verdict(rate >= kPostsPerSecondMin && p99 < kPostP99MsMax));
+    std::printf("target: no keep-alive stall (every POST and GET-one-member phase's p99 under "
+                "%.0f ms): worst p99 %.3f ms: %s\n",
+                kKeepAliveStallMs, worst_p99_ms, verdict(worst_p99_ms < kKeepAliveStallMs));
+    const double list_ms = map_list_1.Percentile(1.0);
+    std::printf("target: the %zu-member list (ZeroTier's map) under %.0f ms: slowest %.3f ms: "
+                "%s\n",
+                members, kListMsMax, list_ms, verdict(list_ms < kListMsMax));
+  }
+};
+
 // Almanac's 8-connection POSTs against the floor of its own thread structure
 // (FloorKind::kThreadPerRequest), in args.rounds pairs of back-to-back phases, order
 // alternating, each on an idle journal: the disk's rate drifts by half within a minute
@@ -471,6 +502,7 @@ int Bench(const Args& args, const std::string& dir) {
       return ok;
     };
   };
+  TargetPhases targets;
   for (size_t connections : {size_t{1}, size_t{8}}) {
     journal::WaitForIdleJournalOrExit(**journal);
     const uint64_t syncs_before = (*journal)->sync_writes();
@@ -484,6 +516,8 @@ int Bench(const Args& args, const std::string& dir) {
                           " events/fsync, CPU ", static_cast<int>(l.CpuMicrosEach()),
                           " us each"));
     std::printf("  sequencer: %s\n", StagesPerBatch(l.stages).c_str());
+    targets.Add(l);
+    if (connections == 8) targets.posts_8 = l;
   }
   // The same clients and requests against servers that only sync and answer: how much
   // of the gap to this machine's limit is the front end's threads, how much its work.
@@ -533,6 +567,7 @@ int Bench(const Args& args, const std::string& dir) {
              200;
     });
     PrintRow("GET one member", connections, l, "");
+    targets.Add(l);
   }
   const std::string lists[2] = {"/controller/network/" + nwid + "/member",
                                 "/unstable/controller/network/" + nwid + "/member"};
@@ -545,8 +580,10 @@ int Bench(const Args& args, const std::string& dir) {
       });
       PrintRow(path[1] == 'u' ? "GET /unstable/.../member" : "GET .../member (map)",
                connections, l, absl::StrCat(bytes, " bytes"));
+      if (path[1] != 'u' && connections == 1) targets.map_list_1 = l;
     }
   }
+  targets.Print(args.members);
   return 0;
 }
 

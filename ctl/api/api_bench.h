@@ -28,7 +28,10 @@
 // Also prints the journal's commands per fsync (group commit is why the durable POST rate
 // can be several times the disk's fdatasync rate) and that rate itself: write + fdatasync
 // of 256-byte records on the same disk, one second before and one after the POSTs, since
-// on a virtual disk it drifts from minute to minute.
+// on a virtual disk it drifts from minute to minute. Ends with the targets, each
+// with the figure it was judged on and "met" or "NOT met": 10,000 POSTs/s over 8
+// connections with p99 under 5 ms, no keep-alive stall (every POST and GET-one-member
+// phase's p99 under 40 ms), the member map listed in under 300 ms.
 //
 // Thread safety: RunApiBench is a whole program's main; call it once.
 #ifndef ALMANAC_CTL_API_API_BENCH_H_
