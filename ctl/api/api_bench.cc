@@ -99,6 +99,9 @@ struct Latencies {
   // CPU microseconds per request: what the machine's cores spent on each, all threads.
   double CpuMicrosEach() const { return ms.empty() ? 0 : cpu_seconds * 1e6 / ms.size(); }
 
+  // Requests answered per second over the phase.
+  double Rate() const { return seconds > 0 ? ms.size() / seconds : 0; }
+
   double Percentile(double p) {
     if (ms.empty()) return 0;
     std::sort(ms.begin(), ms.end());
@@ -352,8 +355,7 @@ bool CreateMembers(ctl::Sequencer* sequencer, uint64_t nwid, size_t members) {
 }
 
 void PrintRow(const char* what, size_t connections, Latencies l, const std::string& extra) {
-  const double rate = l.ms.size() / l.seconds;
-  std::printf("%-28s %5zu %12.0f %9.3f %9.3f %9.3f %7zu  %s\n", what, connections, rate,
+  std::printf("%-28s %5zu %12.0f %9.3f %9.3f %9.3f %7zu  %s\n", what, connections, l.Rate(),
               l.Percentile(0.50), l.Percentile(0.99), l.Percentile(1.0), l.errors,
               extra.c_str());
   std::fflush(stdout);
@@ -374,7 +376,7 @@ struct TargetPhases {
 
   void Print(size_t members) {
     const auto verdict = [](bool met) { return met ? "met" : "NOT met"; };
-    const double rate = posts_8.seconds > 0 ? posts_8.ms.size() / posts_8.seconds : 0;
+    const double rate = posts_8.Rate();
     const double p99 = posts_8.Percentile(0.99);
     std::printf("target: POST authorize over 8 connections >= %.0f/s with p99 < %.0f ms: "
                 "%.0f/s, p99 %.3f ms: %s\n",
@@ -414,7 +416,7 @@ bool PairWithFloor(const Args& args, const std::string& dir, int port, size_t an
     const Latencies l = RunPhase(port_of_phase, args.raw_clients, 8, kPairedPhaseSeconds,
                                  UINT64_MAX, request, stages);
     *total += l.stages;
-    return l.ms.size() / l.seconds;
+    return l.Rate();
   };
   const journal::PairedRates paired = journal::MeasurePaired(
       args.rounds, [&] { return phase(port, posts, sequencer_stages, &almanac_total); },
