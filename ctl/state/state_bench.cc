@@ -25,6 +25,10 @@
 namespace almanac::state {
 namespace {
 
+// The targets for 1,000,000 members.
+constexpr double kStartSecondsMax = 3;
+constexpr double kBytesPerMemberMax = 512;
+
 double ResidentBytes() {
   std::ifstream statm("/proc/self/statm");
   long total_pages = 0, resident_pages = 0;
@@ -70,8 +74,8 @@ int Run(size_t members, const std::string& dir) {
               3 * members, apply_s, 3 * members / apply_s);
   std::printf("sizeof(Member) %zu, map node (pair) %zu\n", sizeof(Member),
               sizeof(MemberMap::value_type));
-  std::printf("resident memory per member (incl. hash map): %.0f bytes\n",
-              (rss_after - rss_before) / static_cast<double>(members));
+  const double bytes_per_member = (rss_after - rss_before) / static_cast<double>(members);
+  std::printf("resident memory per member (incl. hash map): %.0f bytes\n", bytes_per_member);
 
   start = std::chrono::steady_clock::now();
   std::string payload = SerializeState(state);
@@ -103,6 +107,11 @@ int Run(size_t members, const std::string& dir) {
   ALMANAC_CHECK(*loaded->state == state);
   std::printf("loaded state equals the original: yes\n");
   ALMANAC_CHECK(std::remove(path->c_str()) == 0);
+  // The targets, stated for 1,000,000 members.
+  std::printf("target: start with %zu members under %.0f s: %.2f s: %s\n", members,
+              kStartSecondsMax, load_s, load_s < kStartSecondsMax ? "met" : "NOT met");
+  std::printf("target: at most %.0f bytes per member: %.0f: %s\n", kBytesPerMemberMax,
+              bytes_per_member, bytes_per_member <= kBytesPerMemberMax ? "met" : "NOT met");
   return 0;
 }
 
