@@ -22,19 +22,24 @@ constexpr char kUsage[] =
     "\n"
     "Benchmarks:\n"
     "  journal [--dir=D] [--seconds=S] [--replay_records=N] [--zeroed_logs=false]\n"
-    "          [--compare_rounds=R]\n"
+    "          [--ratio_rounds=P] [--compare_rounds=R]\n"
     "          raw fdatasync rate of the disk; durable appends/s with 1, 16 and 64\n"
-    "          writers (with zeroed log spares as almanacd, unless false); zeroed\n"
+    "          writers (with zeroed log spares as almanacd, unless false); 64 writers\n"
+    "          and their floor in P rounds paired with the raw rate (default 8); zeroed\n"
     "          against plain logs in R paired rounds (default 8; 0 skips); replay\n"
     "          (read + verify) records/s over N records; then the state figures\n"
-    "          below for 1,000,000 members (start time, memory)\n"
+    "          below for 1,000,000 members (start time, memory); each target with\n"
+    "          its verdict, met or not\n"
     "  state [members] [dir]\n"
     "          resident memory per member and snapshot serialize/write/load times\n"
     "          for N members (default 1,000,000)\n"
-    "  api [--dir=D] [--members=N] [--seconds=S] [--zeroed-logs=false]\n"
+    "  api [--dir=D] [--members=N] [--seconds=S] [--rounds=R]\n"
+    "      [--client=raw|httplib] [--zeroed-logs=false]\n"
     "          durable authorize POSTs/s with p50/p99, GET of one member and of the\n"
     "          whole member list, with 1 and 8 keep-alive connections (default 100,000\n"
-    "          members)\n";
+    "          members); the 8-connection POSTs against floor servers and in R paired\n"
+    "          rounds with the thread-per-request floor (default 6); ends with the\n"
+    "          targets, met or not\n";
 
 std::string Usage() {
   return std::string(kUsage) + almanac::bench::kNodeUsage + almanac::bench::kNetconfUsage +
