@@ -371,9 +371,9 @@ TEST_F(EventsTest, StreamsAreBoundedAndStopEndsThem) {
 }
 
 // A consumer that opens a follow stream and never reads is cut off after the server's
-// write timeout (kTestWriteTimeout here) instead of holding a worker and a chunk for ever. Records of ~700 KB
-// (a long rulesSource) fill the kernel's buffers quickly; the consumer's receive buffer
-// is made small before it connects.
+// write timeout (kTestWriteTimeout here) instead of holding a worker and a chunk for
+// ever. Records of ~700 KB (a long rulesSource) fill the kernel's buffers quickly; the
+// consumer's receive buffer is made small before it connects.
 TEST_F(EventsTest, AConsumerThatNeverReadsIsDisconnected) {
   const std::string big(700000, 'r');
   for (int i = 0; i < 12; ++i) CreateNetwork(absl::StrCat(R"({"rulesSource":")", big, "\"}"));
