@@ -46,6 +46,7 @@ struct Sequencer::Pending {
   CommitResult result;
   std::thread::id caller;  // the submitting thread, for hold_
   Pending* queue_next = nullptr;     // CommitQueue's link
+  uint64_t queue_ticket = 0;
   std::atomic<bool> answered{false};  // CommitQueue's answer
 };
 
@@ -172,7 +173,7 @@ void Sequencer::TakeQueued() {
 }
 
 void Sequencer::HoldForReturningCallers() {
-  hold_.Hold(queue_, [this] { TakeQueued(); }, [this] {
+  hold_.Hold(queue_, journal::GroupHold::kAllReturns, [this] { TakeQueued(); }, [this] {
     return !stopping_.load() && waiting_.size() < options_.batch_commands_max;
   });
 }

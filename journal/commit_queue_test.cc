@@ -15,6 +15,7 @@ struct Item {
   int index = 0;
   int answer = 0;  // written by the consumer before answering
   Item* queue_next = nullptr;
+  uint64_t queue_ticket = 0;
   std::atomic<bool> answered{false};
 };
 

@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
@@ -67,16 +68,21 @@ class GroupHold {
     return std::min(last_write_ / kHoldFractionOfWrite, kHoldMax);
   }
 
-  // The hold itself, run by the writer before it takes its next group: waits on `queue`
-  // (a CommitQueue, or anything with its WaitForMore) and calls take_queued() after every
-  // wake-up, until every caller the last group answered is back (take_queued must call
-  // Returned for what it takes), keep_holding() turns false (stopping, a full group), or
-  // Budget() has passed. Then Forget()s.
+  // WaitForMore's `more` when the writer wants to hear only once all are back.
+  static constexpr size_t kAllReturns = std::numeric_limits<size_t>::max();
+
+  // The hold itself, run by the writer before it syncs its next group: waits on `queue`
+  // (a CommitQueue, or anything with its WaitForMore) for the callers the last group
+  // answered, waking after every `returns_per_wake` of them (kAllReturns: only when all
+  // are back) to call take_queued() (which must call Returned for what it takes), until
+  // every one is back, keep_holding() turns false (stopping, a full group), or Budget()
+  // has passed. Then Forget()s.
   template <typename Queue, typename TakeQueued, typename KeepHolding>
-  void Hold(Queue& queue, TakeQueued take_queued, KeepHolding keep_holding) {
+  void Hold(Queue& queue, size_t returns_per_wake, TakeQueued take_queued,
+            KeepHolding keep_holding) {
     const absl::Time deadline = absl::Now() + Budget();
     while (!AllReturned() && keep_holding() && absl::Now() < deadline) {
-      queue.WaitForMore(missing(), deadline);
+      queue.WaitForMore(std::min(missing(), std::max<size_t>(returns_per_wake, 1)), deadline);
       take_queued();
     }
     Forget();

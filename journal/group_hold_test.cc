@@ -86,7 +86,7 @@ TEST(GroupHoldTest, HoldEndsWhenEveryAnsweredCallerIsBack) {
   queue.pushes = {[&] { pushed.push_back(me); }, [&] { pushed.push_back(other); }};
   int takes = 0;
   const absl::Time start = absl::Now();
-  hold.Hold(queue, [&] {
+  hold.Hold(queue, GroupHold::kAllReturns, [&] {
     ++takes;
     for (std::thread::id id : pushed) hold.Returned(id);
     pushed.clear();
@@ -97,6 +97,28 @@ TEST(GroupHoldTest, HoldEndsWhenEveryAnsweredCallerIsBack) {
   EXPECT_TRUE(hold.AllReturned());
 }
 
+TEST(GroupHoldTest, HoldWakesAfterEveryFewReturnsWhenAskedTo) {
+  GroupHold hold;
+  const std::thread::id me = std::this_thread::get_id();
+  const std::thread::id other = OtherThreadId();
+  hold.set_last_write(absl::Seconds(10));
+  hold.Answered(me);
+  hold.Answered(other);
+  ScriptedQueue queue;
+  std::vector<std::thread::id> pushed;
+  queue.pushes = {[&] { pushed.push_back(me); }, [&] { pushed.push_back(other); }};
+  int takes = 0;
+  hold.Hold(queue, /*returns_per_wake=*/1, [&] {
+    ++takes;
+    for (std::thread::id id : pushed) hold.Returned(id);
+    pushed.clear();
+  }, [] { return true; });
+  EXPECT_EQ(takes, 2);
+  // Wakes for the first return although two are missing.
+  EXPECT_EQ(queue.waited_for, (std::vector<uint64_t>{1, 1}));
+  EXPECT_TRUE(hold.AllReturned());
+}
+
 TEST(GroupHoldTest, HoldEndsAtItsBudgetAndForgetsWhoDidNotComeBack) {
   GroupHold hold;
   hold.set_last_write(absl::Milliseconds(1));
@@ -104,7 +126,7 @@ TEST(GroupHoldTest, HoldEndsAtItsBudgetAndForgetsWhoDidNotComeBack) {
   hold.Answered(OtherThreadId());
   ScriptedQueue queue;  // nobody pushes
   const absl::Time start = absl::Now();
-  hold.Hold(queue, [] {}, [] { return true; });
+  hold.Hold(queue, GroupHold::kAllReturns, [] {}, [] { return true; });
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(1));
   EXPECT_FALSE(queue.waited_for.empty());
   EXPECT_TRUE(hold.AllReturned());  // not waited for again
@@ -115,7 +137,7 @@ TEST(GroupHoldTest, HoldDoesNotWaitWhenTheWriterMustNotHold) {
   hold.set_last_write(absl::Seconds(10));
   hold.Answered(OtherThreadId());
   ScriptedQueue queue;
-  hold.Hold(queue, [] {}, [] { return false; });  // stopping, or the group is full
+  hold.Hold(queue, GroupHold::kAllReturns, [] {}, [] { return false; });  // stopping, or the group is full
   EXPECT_TRUE(queue.waited_for.empty());
   EXPECT_TRUE(hold.AllReturned());
 }

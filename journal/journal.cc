@@ -292,7 +292,7 @@ bool Journal::TryWriteDirectly(Request* request) {
 
 void Journal::WriteGroup(const std::vector<Request*>& group) {
   absl::Status failed = health();
-  absl::StatusOr<ChainTip> tip = failed.ok() ? CommitGroup(group) : failed;
+  absl::StatusOr<ChainTip> tip = failed.ok() ? CommitGroup(group, /*sync=*/true) : failed;
   absl::MutexLock lock(&mu_);
   if (tip.ok()) {
     ALMANAC_CHECK(tip->seq >= tip_.seq);
@@ -315,17 +315,96 @@ void Journal::TakeQueued() {
   }
 }
 
-void Journal::HoldForReturningCallers() {
-  // Wait briefly for the callers the last group answered (journal/group_hold.h).
-  hold_.Hold(queue_, [this] { TakeQueued(); }, [this] {
-    return !stopping_.load() && !paused_.load() && waiting_drafts_ < kBatchRecordsMax;
-  });
+void Journal::WriteWaiting(Group* group) {
+  while (!waiting_.empty() && group->records < kBatchRecordsMax) {
+    // The oldest requests that fit one RocksDB write (one request always fits).
+    std::vector<Request*> write;
+    size_t records = 0;
+    size_t bytes = 0;
+    size_t taken = 0;
+    for (; taken < waiting_.size(); ++taken) {
+      Request* next = waiting_[taken];
+      const bool fits = records + next->drafts.size() <= kBatchRecordsMax &&
+                        bytes + next->bytes <= kBatchBytesMax;
+      if (!write.empty() && !fits) break;
+      records += next->drafts.size();
+      bytes += next->bytes;
+      write.push_back(next);
+    }
+    waiting_.erase(waiting_.begin(), waiting_.begin() + taken);
+    waiting_drafts_ -= records;
+    // After a failed write nothing more is written; the rest of the group is answered
+    // with that error.
+    if (group->failed.ok()) {
+      const absl::Time start = absl::Now();
+      absl::MutexLock lock(&write_mu_);
+      group->failed = health();
+      if (group->failed.ok()) {
+        absl::StatusOr<ChainTip> tip = CommitGroup(write, /*sync=*/false);
+        if (tip.ok()) {
+          group->tip = *tip;
+        } else {
+          group->failed = tip.status();
+        }
+      }
+      group->write_time += absl::Now() - start;
+    }
+    group->requests.insert(group->requests.end(), write.begin(), write.end());
+    group->records += records;
+  }
+}
+
+void Journal::HoldForReturningCallers(Group* group) {
+  // Wait briefly for the callers the last group answered (journal/group_hold.h), writing
+  // each few as they come back.
+  hold_.Hold(
+      queue_, kReturnsPerWrite,
+      [this, group] {
+        TakeQueued();
+        WriteWaiting(group);
+      },
+      [this, group] {
+        return !stopping_.load() && !paused_.load() && group->records < kBatchRecordsMax;
+      });
+}
+
+void Journal::SyncAndAnswer(Group* group) {
+  const absl::Time start = absl::Now();
+  if (group->failed.ok() && group->tip.seq != group->first_tip.seq) {
+    const rocksdb::Status s = db_->SyncWAL();
+    sync_writes_.fetch_add(1, std::memory_order_relaxed);
+    if (!s.ok()) {
+      group->failed = FromRocksDb(
+          s, absl::StrCat("journal log sync of records ", group->first_tip.seq + 1, "..",
+                          group->tip.seq, " failed; the journal accepts no more appends until "
+                          "it is reopened"));
+    }
+  }
+  hold_.set_last_write(group->write_time + (absl::Now() - start));
+  {
+    absl::MutexLock lock(&mu_);
+    if (group->failed.ok()) {
+      ALMANAC_CHECK(group->tip.seq >= tip_.seq);
+      tip_ = group->tip;
+    } else {
+      if (failed_.ok()) {
+        failed_ = group->failed;
+        failed_flag_ = true;
+      }
+      for (Request* request : group->requests) request->status = group->failed;
+    }
+  }
+  queued_drafts_.fetch_sub(group->records);
+  for (Request* request : group->requests) hold_.Answered(request->caller);
+  // Last: a caller may return (and free its request) as soon as it is answered.
+  queue_.AnswerAll(group->requests);
 }
 
 void Journal::WriterLoop() {
   size_t last_group_requests = 0;
   for (;;) {
     TakeQueued();
+    bool hold = false;
     if (stopping_.load()) {
       if (waiting_.empty()) return;
     } else if (paused_.load()) {
@@ -338,42 +417,32 @@ void Journal::WriterLoop() {
       writer_idle_ = false;
       continue;
     } else {
-      // The callers of a shared group are on their way back: wait (bounded) to write
-      // them together, and meanwhile keep the first one back from the direct path.
-      HoldForReturningCallers();
-      if (waiting_.empty()) continue;
+      // The callers of a shared group are on their way back: wait (bounded) to sync them
+      // together, and meanwhile keep the first one back from the direct path.
+      hold = !hold_.AllReturned();
     }
-    // Take the oldest requests, up to the batch limits (one request always fits).
-    std::vector<Request*> group;
-    size_t records = 0;
-    size_t bytes = 0;
-    size_t taken = 0;
-    for (; taken < waiting_.size(); ++taken) {
-      const Request* next = waiting_[taken];
-      const bool fits = records + next->drafts.size() <= kBatchRecordsMax &&
-                        bytes + next->bytes <= kBatchBytesMax;
-      if (!group.empty() && !fits) break;
-      records += next->drafts.size();
-      bytes += next->bytes;
-      group.push_back(waiting_[taken]);
-    }
-    waiting_.erase(waiting_.begin(), waiting_.begin() + taken);
-    waiting_drafts_ -= records;
-    const absl::Time write_start = absl::Now();
+    // One group, one fsync: what waits now and what the callers of the last group bring
+    // while the writer holds for them. Each request is written as it comes (sequenced,
+    // hashed, in RocksDB's log and memtable, not yet synced), so that work overlaps the
+    // wait for the rest instead of following it; one SyncWAL then makes all of it
+    // durable, and only then is it visible (tip_) and answered.
+    Group group;
     {
       absl::MutexLock lock(&write_mu_);
-      WriteGroup(group);
+      group.first_tip = writer_tip_;
+      group.tip = writer_tip_;
     }
-    hold_.set_last_write(absl::Now() - write_start);
-    queued_drafts_.fetch_sub(records);
-    for (Request* request : group) hold_.Answered(request->caller);
-    // Last: a caller may return (and free its request) as soon as it is answered.
-    last_group_requests = group.size();
-    queue_.AnswerAll(group);
+    WriteWaiting(&group);
+    if (hold) HoldForReturningCallers(&group);
+    WriteWaiting(&group);
+    if (group.requests.empty()) continue;
+    last_group_requests = group.requests.size();
+    SyncAndAnswer(&group);
   }
 }
 
-absl::StatusOr<ChainTip> Journal::CommitGroup(const std::vector<Request*>& group) {
+absl::StatusOr<ChainTip> Journal::CommitGroup(const std::vector<Request*>& group,
+                                               bool sync) {
   rocksdb::WriteBatch batch;
   ChainTip tip = writer_tip_;
   for (Request* request : group) {
@@ -409,13 +478,13 @@ absl::StatusOr<ChainTip> Journal::CommitGroup(const std::vector<Request*>& group
   // record on disk and a lost tail is detectable on open.
   batch.Put(kLastSeqKey, BigEndian64(tip.seq));
   rocksdb::WriteOptions options;
-  options.sync = true;
+  options.sync = sync;
   const rocksdb::Status s = db_->Write(options, &batch);
-  sync_writes_.fetch_add(1, std::memory_order_relaxed);
+  if (sync) sync_writes_.fetch_add(1, std::memory_order_relaxed);
   if (!s.ok()) {
-    return FromRocksDb(s, absl::StrCat("journal sync write of records ", writer_tip_.seq + 1,
-                                       "..", tip.seq, " failed; the journal accepts no "
-                                       "more appends until it is reopened"));
+    return FromRocksDb(s, absl::StrCat("journal ", sync ? "sync " : "", "write of records ",
+                                       writer_tip_.seq + 1, "..", tip.seq, " failed; the "
+                                       "journal accepts no more appends until it is reopened"));
   }
   writer_tip_ = tip;
   return tip;

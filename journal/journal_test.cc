@@ -1,5 +1,6 @@
 // Goal: Journal appends durably with gap-free seqs, batches concurrent appends into
-// shared sync writes, reads back verified records, wakes followers, and answers
+// shared sync writes, shows a record only once it is synced, fails a whole group whose
+// sync failed, reads back verified records, wakes followers, and answers
 // ResourceExhausted at each named limit. Method: real RocksDB under $TEST_TMPDIR.
 #include "journal/journal.h"
 
@@ -268,12 +269,37 @@ TEST(JournalTest, CheckpointOpensAsJournalAndVerifyJournalWalksLive) {
             absl::StatusCode::kNotFound);
 }
 
-// A file system whose log files fail Sync while `fail` is set, as a dying disk would.
-class FailingSyncFs : public rocksdb::FileSystemWrapper {
+// What LogSyncFs does to the syncs of log files: fail them while `fail` is set (as a
+// dying disk would), and hold them while the gate is closed.
+struct LogSyncControl {
+  std::atomic<bool> fail{false};
+  absl::Mutex mu;
+  bool gate_open ABSL_GUARDED_BY(mu) = true;
+  int held ABSL_GUARDED_BY(mu) = 0;  // syncs waiting at the closed gate
+
+  void SetGate(bool open) {
+    absl::MutexLock lock(&mu);
+    gate_open = open;
+  }
+  // Blocks until a sync waits at the closed gate.
+  void AwaitHeldSync() {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(+[](int* n) { return *n > 0; }, &held));
+  }
+  void Pass() {
+    absl::MutexLock lock(&mu);
+    ++held;
+    mu.Await(absl::Condition(&gate_open));
+    --held;
+  }
+};
+
+// A file system whose log files' Sync and Fsync go through a LogSyncControl.
+class LogSyncFs : public rocksdb::FileSystemWrapper {
  public:
-  explicit FailingSyncFs(std::atomic<bool>* fail)
-      : FileSystemWrapper(rocksdb::FileSystem::Default()), fail_(fail) {}
-  const char* Name() const override { return "FailingSyncFs"; }
+  explicit LogSyncFs(LogSyncControl* control)
+      : FileSystemWrapper(rocksdb::FileSystem::Default()), control_(control) {}
+  const char* Name() const override { return "LogSyncFs"; }
 
   rocksdb::IOStatus NewWritableFile(const std::string& name,
                                     const rocksdb::FileOptions& options,
@@ -281,7 +307,7 @@ class FailingSyncFs : public rocksdb::FileSystemWrapper {
                                     rocksdb::IODebugContext* dbg) override {
     rocksdb::IOStatus s = target()->NewWritableFile(name, options, file, dbg);
     if (s.ok() && name.size() > 4 && name.substr(name.size() - 4) == ".log") {
-      *file = std::make_unique<File>(std::move(*file), fail_);
+      *file = std::make_unique<File>(std::move(*file), control_);
     }
     return s;
   }
@@ -289,43 +315,63 @@ class FailingSyncFs : public rocksdb::FileSystemWrapper {
  private:
   class File : public rocksdb::FSWritableFileOwnerWrapper {
    public:
-    File(std::unique_ptr<rocksdb::FSWritableFile> target, std::atomic<bool>* fail)
-        : FSWritableFileOwnerWrapper(std::move(target)), fail_(fail) {}
+    File(std::unique_ptr<rocksdb::FSWritableFile> target, LogSyncControl* control)
+        : FSWritableFileOwnerWrapper(std::move(target)), control_(control) {}
     rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
-      if (fail_->load()) return rocksdb::IOStatus::IOError("injected fdatasync failure");
+      control_->Pass();
+      if (control_->fail.load()) return rocksdb::IOStatus::IOError("injected fdatasync failure");
       return FSWritableFileOwnerWrapper::Sync(o, d);
     }
     rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
-      if (fail_->load()) return rocksdb::IOStatus::IOError("injected fsync failure");
+      control_->Pass();
+      if (control_->fail.load()) return rocksdb::IOStatus::IOError("injected fsync failure");
       return FSWritableFileOwnerWrapper::Fsync(o, d);
     }
 
    private:
-    std::atomic<bool>* fail_;
+    LogSyncControl* control_;
   };
 
-  std::atomic<bool>* fail_;
+  LogSyncControl* control_;
 };
+
+// Starts `count` threads that each Append one draft, queued behind a paused writer so
+// they go through the writer thread (not the direct path); the writer is resumed once
+// all are queued. Each result lands in (*results)[i].
+std::vector<std::thread> AppendThroughWriter(Journal* journal, int count,
+                                             std::vector<absl::StatusOr<uint64_t>>* results) {
+  results->assign(count, absl::UnknownError("not answered"));
+  journal->PauseWriterForTest(true);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < count; ++i) {
+    threads.emplace_back([journal, results, i] {
+      (*results)[i] = journal->Append(SampleDraft(100 + i));
+    });
+  }
+  journal->WaitQueuedDraftsForTest(count);
+  journal->PauseWriterForTest(false);
+  return threads;
+}
 
 TEST(JournalTest, FailedSyncIsNotRetriedAndFailsEveryLaterAppend) {
   const std::string dir = testing::MakeTempDir("journal");
-  std::atomic<bool> fail{false};
+  LogSyncControl control;
   std::unique_ptr<rocksdb::Env> env =
-      rocksdb::NewCompositeEnv(std::make_shared<FailingSyncFs>(&fail));
+      rocksdb::NewCompositeEnv(std::make_shared<LogSyncFs>(&control));
   {
     JournalOptions options;
     options.env = env.get();
     std::unique_ptr<Journal> journal = OpenOrDie(dir, options);
     ASSERT_NE(journal, nullptr);
     ASSERT_EQ(*journal->Append(SampleDraft(1)), 1u);
-    fail = true;
+    control.fail = true;
     absl::StatusOr<uint64_t> failed = journal->Append(SampleDraft(2));
     ASSERT_FALSE(failed.ok());
     std::printf("failed append: %s\n", failed.status().ToString().c_str());
     EXPECT_EQ(journal->health(), failed.status());
     EXPECT_EQ(journal->last_seq(), 1u);
     // The disk "recovers"; the journal must not believe it.
-    fail = false;
+    control.fail = false;
     EXPECT_EQ(journal->Append(SampleDraft(3)).status(), failed.status());
     EXPECT_EQ(journal->last_seq(), 1u);
     EXPECT_EQ(journal->Read(1, 10)->size(), 1u);
@@ -335,6 +381,64 @@ TEST(JournalTest, FailedSyncIsNotRetriedAndFailsEveryLaterAppend) {
   ASSERT_NE(journal, nullptr);
   EXPECT_GE(journal->last_seq(), 1u);
   EXPECT_TRUE(journal->health().ok());
+}
+
+// The writer thread writes a group unsynced and then syncs it: a failed sync fails every
+// request of the group, and what was written but not synced is never readable.
+TEST(JournalTest, FailedGroupSyncFailsTheWholeGroupAndHidesItsRecords) {
+  const std::string dir = testing::MakeTempDir("journal");
+  LogSyncControl control;
+  std::unique_ptr<rocksdb::Env> env =
+      rocksdb::NewCompositeEnv(std::make_shared<LogSyncFs>(&control));
+  JournalOptions options;
+  options.env = env.get();
+  std::unique_ptr<Journal> journal = OpenOrDie(dir, options);
+  ASSERT_NE(journal, nullptr);
+  ASSERT_EQ(*journal->Append(SampleDraft(1)), 1u);
+  control.fail = true;
+  std::vector<absl::StatusOr<uint64_t>> results;
+  std::vector<std::thread> threads = AppendThroughWriter(journal.get(), 3, &results);
+  for (std::thread& t : threads) t.join();
+  for (const absl::StatusOr<uint64_t>& r : results) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(absl::StrContains(r.status().message(), "journal log sync of records 2..4"))
+        << r.status();
+  }
+  EXPECT_EQ(journal->health(), results[0].status());
+  EXPECT_EQ(journal->last_seq(), 1u);
+  EXPECT_EQ(journal->Read(1, 10)->size(), 1u);
+  EXPECT_FALSE(journal->WaitForAfter(1, absl::Milliseconds(20)));
+}
+
+// A record the writer thread has written but not yet synced is not visible: last_seq,
+// Read and WaitForAfter see it only once the sync returned and its caller is answered.
+TEST(JournalTest, GroupIsVisibleOnlyAfterItsSync) {
+  const std::string dir = testing::MakeTempDir("journal");
+  LogSyncControl control;
+  std::unique_ptr<rocksdb::Env> env =
+      rocksdb::NewCompositeEnv(std::make_shared<LogSyncFs>(&control));
+  JournalOptions options;
+  options.env = env.get();
+  std::unique_ptr<Journal> journal = OpenOrDie(dir, options);
+  ASSERT_NE(journal, nullptr);
+  ASSERT_EQ(*journal->Append(SampleDraft(1)), 1u);
+  control.SetGate(false);
+  std::vector<absl::StatusOr<uint64_t>> results;
+  std::vector<std::thread> threads = AppendThroughWriter(journal.get(), 2, &results);
+  control.AwaitHeldSync();  // written, and the sync has begun
+  EXPECT_EQ(journal->last_seq(), 1u);
+  EXPECT_EQ(journal->Read(1, 10)->size(), 1u);
+  EXPECT_FALSE(journal->WaitForAfter(1, absl::Milliseconds(20)));
+  control.SetGate(true);
+  for (std::thread& t : threads) t.join();
+  std::set<uint64_t> seqs;
+  for (const absl::StatusOr<uint64_t>& r : results) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    seqs.insert(*r);
+  }
+  EXPECT_EQ(seqs, (std::set<uint64_t>{2, 3}));
+  EXPECT_EQ(journal->last_seq(), 3u);
+  EXPECT_EQ(journal->Read(1, 10)->size(), 3u);
 }
 
 // A file system that holds RocksDB's table files (a memtable flush) at a gate until the

@@ -309,6 +309,7 @@ class ThreadPerRequestFloor : public FloorServer {
   // One request handed to the committer; lives on its reader's stack.
   struct Item {
     Item* queue_next = nullptr;         // CommitQueue's link
+    uint64_t queue_ticket = 0;
     std::atomic<bool> answered{false};  // CommitQueue's answer
     std::thread::id caller;             // for the group hold
     bool synced = false;                // set by the committer before answering
@@ -383,7 +384,8 @@ class ThreadPerRequestFloor : public FloorServer {
         queue_.WaitForMore(1, absl::InfiniteFuture());
         continue;
       } else {
-        hold_.Hold(queue_, take_queued, [&] { return !stop_committer_.load(); });
+        hold_.Hold(queue_, journal::GroupHold::kAllReturns, take_queued,
+                   [&] { return !stop_committer_.load(); });
         if (waiting.empty()) continue;
       }
       const absl::Time start = absl::Now();
