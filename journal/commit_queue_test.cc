@@ -1,6 +1,8 @@
 #include "journal/commit_queue.h"
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -137,6 +139,37 @@ TEST(CommitQueueTest, ManyProducersOneConsumerEveryItemAnsweredOnce) {
   EXPECT_EQ(answered.load(), kProducers * kItemsEach);
   EXPECT_EQ(answers, kProducers * kItemsEach);
   EXPECT_TRUE(in_order);
+}
+
+// One answer for 64 sleeping callers: their tickets span 16 wake bits, so the consumer
+// wakes half of them and leaves the rest to the first caller back (the relay). Every
+// caller must come back; a lost relay would leave half of them asleep for good.
+TEST(CommitQueueTest, OneAnswerWakesEveryCallerOfALargeGroup) {
+  constexpr int kCallers = 64;
+  CommitQueue<Item> queue;
+  std::vector<Item> items(kCallers);
+  std::atomic<int> back{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&, i] {
+      queue.Push(&items[i]);
+      queue.AwaitAnswer(&items[i]);
+      back.fetch_add(1);
+    });
+  }
+  queue.WaitForMore(kCallers, absl::InfiniteFuture());
+  std::vector<Item*> group;
+  ASSERT_EQ(queue.TakeAll(&group), static_cast<size_t>(kCallers));
+  absl::SleepFor(absl::Milliseconds(50));  // let them fall asleep
+  queue.AnswerAll(group);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (back.load() < kCallers && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  if (back.load() < kCallers) {
+    // Joining would hang: report and stop here.
+    std::fprintf(stderr, "only %d of %d callers came back\n", back.load(), kCallers);
+    std::_Exit(1);
+  }
+  for (std::thread& t : callers) t.join();
 }
 
 }  // namespace
