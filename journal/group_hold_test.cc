@@ -74,7 +74,15 @@ struct ScriptedQueue {
   }
 };
 
-TEST(GroupHoldTest, HoldEndsWhenEveryAnsweredCallerIsBack) {
+// Two callers answered, back one after the other: runs a Hold waking every
+// `returns_per_wake` returns; gives WaitForMore's `more` per call and the takes.
+struct TwoReturns {
+  std::vector<uint64_t> waited_for;
+  int takes = 0;
+  bool all_returned = false;
+  absl::Duration took;
+};
+TwoReturns HoldForTwoReturns(size_t returns_per_wake) {
   GroupHold hold;
   const std::thread::id me = std::this_thread::get_id();
   const std::thread::id other = OtherThreadId();
@@ -84,39 +92,33 @@ TEST(GroupHoldTest, HoldEndsWhenEveryAnsweredCallerIsBack) {
   ScriptedQueue queue;
   std::vector<std::thread::id> pushed;
   queue.pushes = {[&] { pushed.push_back(me); }, [&] { pushed.push_back(other); }};
-  int takes = 0;
+  TwoReturns result;
   const absl::Time start = absl::Now();
-  hold.Hold(queue, GroupHold::kAllReturns, [&] {
-    ++takes;
+  hold.Hold(queue, returns_per_wake, [&] {
+    ++result.takes;
     for (std::thread::id id : pushed) hold.Returned(id);
     pushed.clear();
   }, [] { return true; });
-  EXPECT_LT(absl::Now() - start, GroupHold::kHoldMax);
-  EXPECT_EQ(takes, 2);
-  EXPECT_EQ(queue.waited_for, (std::vector<uint64_t>{2, 1}));  // waits for the missing
-  EXPECT_TRUE(hold.AllReturned());
+  result.took = absl::Now() - start;
+  result.waited_for = queue.waited_for;
+  result.all_returned = hold.AllReturned();
+  return result;
+}
+
+TEST(GroupHoldTest, HoldEndsWhenEveryAnsweredCallerIsBack) {
+  const TwoReturns r = HoldForTwoReturns(GroupHold::kAllReturns);
+  EXPECT_LT(r.took, GroupHold::kHoldMax);
+  EXPECT_EQ(r.takes, 2);
+  EXPECT_EQ(r.waited_for, (std::vector<uint64_t>{2, 1}));  // waits for the missing
+  EXPECT_TRUE(r.all_returned);
 }
 
 TEST(GroupHoldTest, HoldWakesAfterEveryFewReturnsWhenAskedTo) {
-  GroupHold hold;
-  const std::thread::id me = std::this_thread::get_id();
-  const std::thread::id other = OtherThreadId();
-  hold.set_last_write(absl::Seconds(10));
-  hold.Answered(me);
-  hold.Answered(other);
-  ScriptedQueue queue;
-  std::vector<std::thread::id> pushed;
-  queue.pushes = {[&] { pushed.push_back(me); }, [&] { pushed.push_back(other); }};
-  int takes = 0;
-  hold.Hold(queue, /*returns_per_wake=*/1, [&] {
-    ++takes;
-    for (std::thread::id id : pushed) hold.Returned(id);
-    pushed.clear();
-  }, [] { return true; });
-  EXPECT_EQ(takes, 2);
+  const TwoReturns r = HoldForTwoReturns(/*returns_per_wake=*/1);
+  EXPECT_EQ(r.takes, 2);
   // Wakes for the first return although two are missing.
-  EXPECT_EQ(queue.waited_for, (std::vector<uint64_t>{1, 1}));
-  EXPECT_TRUE(hold.AllReturned());
+  EXPECT_EQ(r.waited_for, (std::vector<uint64_t>{1, 1}));
+  EXPECT_TRUE(r.all_returned);
 }
 
 TEST(GroupHoldTest, HoldEndsAtItsBudgetAndForgetsWhoDidNotComeBack) {

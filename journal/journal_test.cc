@@ -335,6 +335,25 @@ class LogSyncFs : public rocksdb::FileSystemWrapper {
   LogSyncControl* control_;
 };
 
+// Tests on a journal whose log syncs go through `control` (LogSyncFs), with record 1
+// appended (the direct path, synced) before each test.
+class JournalOnLogSyncFsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    JournalOptions options;
+    options.env = env_.get();
+    journal_ = OpenOrDie(dir_, options);
+    ASSERT_NE(journal_, nullptr);
+    ASSERT_EQ(*journal_->Append(SampleDraft(1)), 1u);
+  }
+
+  const std::string dir_ = testing::MakeTempDir("journal");
+  LogSyncControl control_;
+  std::unique_ptr<rocksdb::Env> env_ =
+      rocksdb::NewCompositeEnv(std::make_shared<LogSyncFs>(&control_));
+  std::unique_ptr<Journal> journal_;  // destroyed first
+};
+
 // Starts `count` threads that each Append one draft, queued behind a paused writer so
 // they go through the writer thread (not the direct path); the writer is resumed once
 // all are queued. Each result lands in (*results)[i].
@@ -353,31 +372,21 @@ std::vector<std::thread> AppendThroughWriter(Journal* journal, int count,
   return threads;
 }
 
-TEST(JournalTest, FailedSyncIsNotRetriedAndFailsEveryLaterAppend) {
-  const std::string dir = testing::MakeTempDir("journal");
-  LogSyncControl control;
-  std::unique_ptr<rocksdb::Env> env =
-      rocksdb::NewCompositeEnv(std::make_shared<LogSyncFs>(&control));
-  {
-    JournalOptions options;
-    options.env = env.get();
-    std::unique_ptr<Journal> journal = OpenOrDie(dir, options);
-    ASSERT_NE(journal, nullptr);
-    ASSERT_EQ(*journal->Append(SampleDraft(1)), 1u);
-    control.fail = true;
-    absl::StatusOr<uint64_t> failed = journal->Append(SampleDraft(2));
-    ASSERT_FALSE(failed.ok());
-    std::printf("failed append: %s\n", failed.status().ToString().c_str());
-    EXPECT_EQ(journal->health(), failed.status());
-    EXPECT_EQ(journal->last_seq(), 1u);
-    // The disk "recovers"; the journal must not believe it.
-    control.fail = false;
-    EXPECT_EQ(journal->Append(SampleDraft(3)).status(), failed.status());
-    EXPECT_EQ(journal->last_seq(), 1u);
-    EXPECT_EQ(journal->Read(1, 10)->size(), 1u);
-  }
+TEST_F(JournalOnLogSyncFsTest, FailedSyncIsNotRetriedAndFailsEveryLaterAppend) {
+  control_.fail = true;
+  absl::StatusOr<uint64_t> failed = journal_->Append(SampleDraft(2));
+  ASSERT_FALSE(failed.ok());
+  std::printf("failed append: %s\n", failed.status().ToString().c_str());
+  EXPECT_EQ(journal_->health(), failed.status());
+  EXPECT_EQ(journal_->last_seq(), 1u);
+  // The disk "recovers"; the journal must not believe it.
+  control_.fail = false;
+  EXPECT_EQ(journal_->Append(SampleDraft(3)).status(), failed.status());
+  EXPECT_EQ(journal_->last_seq(), 1u);
+  EXPECT_EQ(journal_->Read(1, 10)->size(), 1u);
   // A restart re-reads the disk: the chain is intact and record 1 is there.
-  std::unique_ptr<Journal> journal = OpenOrDie(dir);
+  journal_.reset();
+  std::unique_ptr<Journal> journal = OpenOrDie(dir_);
   ASSERT_NE(journal, nullptr);
   EXPECT_GE(journal->last_seq(), 1u);
   EXPECT_TRUE(journal->health().ok());
@@ -385,51 +394,33 @@ TEST(JournalTest, FailedSyncIsNotRetriedAndFailsEveryLaterAppend) {
 
 // The writer thread writes a group unsynced and then syncs it: a failed sync fails every
 // request of the group, and what was written but not synced is never readable.
-TEST(JournalTest, FailedGroupSyncFailsTheWholeGroupAndHidesItsRecords) {
-  const std::string dir = testing::MakeTempDir("journal");
-  LogSyncControl control;
-  std::unique_ptr<rocksdb::Env> env =
-      rocksdb::NewCompositeEnv(std::make_shared<LogSyncFs>(&control));
-  JournalOptions options;
-  options.env = env.get();
-  std::unique_ptr<Journal> journal = OpenOrDie(dir, options);
-  ASSERT_NE(journal, nullptr);
-  ASSERT_EQ(*journal->Append(SampleDraft(1)), 1u);
-  control.fail = true;
+TEST_F(JournalOnLogSyncFsTest, FailedGroupSyncFailsTheWholeGroupAndHidesItsRecords) {
+  control_.fail = true;
   std::vector<absl::StatusOr<uint64_t>> results;
-  std::vector<std::thread> threads = AppendThroughWriter(journal.get(), 3, &results);
+  std::vector<std::thread> threads = AppendThroughWriter(journal_.get(), 3, &results);
   for (std::thread& t : threads) t.join();
   for (const absl::StatusOr<uint64_t>& r : results) {
     ASSERT_FALSE(r.ok());
     EXPECT_TRUE(absl::StrContains(r.status().message(), "journal log sync of records 2..4"))
         << r.status();
   }
-  EXPECT_EQ(journal->health(), results[0].status());
-  EXPECT_EQ(journal->last_seq(), 1u);
-  EXPECT_EQ(journal->Read(1, 10)->size(), 1u);
-  EXPECT_FALSE(journal->WaitForAfter(1, absl::Milliseconds(20)));
+  EXPECT_EQ(journal_->health(), results[0].status());
+  EXPECT_EQ(journal_->last_seq(), 1u);
+  EXPECT_EQ(journal_->Read(1, 10)->size(), 1u);
+  EXPECT_FALSE(journal_->WaitForAfter(1, absl::Milliseconds(20)));
 }
 
 // A record the writer thread has written but not yet synced is not visible: last_seq,
 // Read and WaitForAfter see it only once the sync returned and its caller is answered.
-TEST(JournalTest, GroupIsVisibleOnlyAfterItsSync) {
-  const std::string dir = testing::MakeTempDir("journal");
-  LogSyncControl control;
-  std::unique_ptr<rocksdb::Env> env =
-      rocksdb::NewCompositeEnv(std::make_shared<LogSyncFs>(&control));
-  JournalOptions options;
-  options.env = env.get();
-  std::unique_ptr<Journal> journal = OpenOrDie(dir, options);
-  ASSERT_NE(journal, nullptr);
-  ASSERT_EQ(*journal->Append(SampleDraft(1)), 1u);
-  control.SetGate(false);
+TEST_F(JournalOnLogSyncFsTest, GroupIsVisibleOnlyAfterItsSync) {
+  control_.SetGate(false);
   std::vector<absl::StatusOr<uint64_t>> results;
-  std::vector<std::thread> threads = AppendThroughWriter(journal.get(), 2, &results);
-  control.AwaitHeldSync();  // written, and the sync has begun
-  EXPECT_EQ(journal->last_seq(), 1u);
-  EXPECT_EQ(journal->Read(1, 10)->size(), 1u);
-  EXPECT_FALSE(journal->WaitForAfter(1, absl::Milliseconds(20)));
-  control.SetGate(true);
+  std::vector<std::thread> threads = AppendThroughWriter(journal_.get(), 2, &results);
+  control_.AwaitHeldSync();  // written, and the sync has begun
+  EXPECT_EQ(journal_->last_seq(), 1u);
+  EXPECT_EQ(journal_->Read(1, 10)->size(), 1u);
+  EXPECT_FALSE(journal_->WaitForAfter(1, absl::Milliseconds(20)));
+  control_.SetGate(true);
   for (std::thread& t : threads) t.join();
   std::set<uint64_t> seqs;
   for (const absl::StatusOr<uint64_t>& r : results) {
@@ -437,8 +428,8 @@ TEST(JournalTest, GroupIsVisibleOnlyAfterItsSync) {
     seqs.insert(*r);
   }
   EXPECT_EQ(seqs, (std::set<uint64_t>{2, 3}));
-  EXPECT_EQ(journal->last_seq(), 3u);
-  EXPECT_EQ(journal->Read(1, 10)->size(), 3u);
+  EXPECT_EQ(journal_->last_seq(), 3u);
+  EXPECT_EQ(journal_->Read(1, 10)->size(), 3u);
 }
 
 // A file system that holds RocksDB's table files (a memtable flush) at a gate until the
