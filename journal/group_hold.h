@@ -19,7 +19,9 @@
 //
 // Not thread-safe: only the writer thread (the journal's writer, the sequencer) uses it:
 // Answered when it answers a group, Returned for each caller's item it takes from its
-// CommitQueue (journal/commit_queue.h), Hold before it takes the next group.
+// CommitQueue (journal/commit_queue.h), Hold before it closes the next group (the
+// sequencer: before it takes it; the journal's writer, which writes what comes back while
+// it holds: before it syncs it).
 #ifndef ALMANAC_JOURNAL_GROUP_HOLD_H_
 #define ALMANAC_JOURNAL_GROUP_HOLD_H_
 
