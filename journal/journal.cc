@@ -34,11 +34,12 @@ rocksdb::Options DbOptions(const JournalOptions& options) {
   o.paranoid_checks = true;
   o.write_buffer_size = options.memtable_bytes;
   if (options.env != nullptr) o.env = options.env;
-  // The write-ahead log is what makes a synced write durable: never disable it. A power
-  // cut can leave the last log write torn: cut short, or full length with some sectors
-  // never written (zeros), so its checksum fails. That write was never acknowledged
-  // (sync = true answers only after the fsync), and every acknowledged record lies before
-  // it. kTolerateCorruptedTailRecords accepts only the cut-short case and refuses to open
+  // The write-ahead log is what makes a record durable: never disable it. A power cut
+  // can leave the log writes after the last finished fsync torn: cut short, or full
+  // length with some sectors never written (zeros), so a checksum fails. Those writes
+  // were never acknowledged (a record is answered only after an fsync that covers it: a
+  // synced write, or the SyncWAL that ends the writer's group), and every acknowledged
+  // record lies before them. kTolerateCorruptedTailRecords accepts only the cut-short case and refuses to open
   // after the second, which tests/power_cut_test.cc produces; point-in-time recovery
   // replays up to the first bad record and drops the rest. What that cannot tell apart is
   // a record that rotted in the MIDDLE of the synced log: the records after it would be
