@@ -293,18 +293,22 @@ bool Journal::TryWriteDirectly(Request* request) {
 
 void Journal::WriteGroup(const std::vector<Request*>& group) {
   absl::Status failed = health();
-  absl::StatusOr<ChainTip> tip = failed.ok() ? CommitGroup(group, /*sync=*/true) : failed;
+  Publish(failed.ok() ? CommitGroup(group, /*sync=*/true) : failed, group);
+}
+
+void Journal::Publish(const absl::StatusOr<ChainTip>& durable,
+                      const std::vector<Request*>& requests) {
   absl::MutexLock lock(&mu_);
-  if (tip.ok()) {
-    ALMANAC_CHECK(tip->seq >= tip_.seq);
-    tip_ = *tip;
-  } else if (failed_.ok()) {
-    failed_ = tip.status();
+  if (durable.ok()) {
+    ALMANAC_CHECK(durable->seq >= tip_.seq);
+    tip_ = *durable;
+    return;
+  }
+  if (failed_.ok()) {
+    failed_ = durable.status();
     failed_flag_ = true;
   }
-  if (!tip.ok()) {
-    for (Request* request : group) request->status = tip.status();
-  }
+  for (Request* request : requests) request->status = durable.status();
 }
 
 void Journal::TakeQueued() {
@@ -382,19 +386,8 @@ void Journal::SyncAndAnswer(Group* group) {
     }
   }
   hold_.set_last_write(group->write_time + (absl::Now() - start));
-  {
-    absl::MutexLock lock(&mu_);
-    if (group->failed.ok()) {
-      ALMANAC_CHECK(group->tip.seq >= tip_.seq);
-      tip_ = group->tip;
-    } else {
-      if (failed_.ok()) {
-        failed_ = group->failed;
-        failed_flag_ = true;
-      }
-      for (Request* request : group->requests) request->status = group->failed;
-    }
-  }
+  Publish(group->failed.ok() ? absl::StatusOr<ChainTip>(group->tip) : group->failed,
+          group->requests);
   queued_drafts_.fetch_sub(group->records);
   for (Request* request : group->requests) hold_.Answered(request->caller);
   // Last: a caller may return (and free its request) as soon as it is answered.

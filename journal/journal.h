@@ -247,6 +247,10 @@ class Journal {
   // updating tip_ or entering the failed state. Does not answer them. The direct path's.
   // REQUIRES: write_mu_ held.
   void WriteGroup(const std::vector<Request*>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // After a write or sync: moves tip_ to `durable`, or enters the failed state with its
+  // error and gives that error to every one of `requests`. Does not answer them.
+  void Publish(const absl::StatusOr<ChainTip>& durable, const std::vector<Request*>& requests)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // AppendRecords' link check of one request against the writer's tip; on success puts
   // its records in batch, fills request->hashes and advances *tip.
   absl::Status AddSequenced(Request* request, ChainTip* tip, rocksdb::WriteBatch* batch);
