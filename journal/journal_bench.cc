@@ -10,7 +10,9 @@
 //      64-writer phase on one journal, back to back, so both see the disk of the same
 //      moment (its rate drifts by half within a minute, which makes a ratio of phases
 //      seconds apart swing); then the same for the floor under it: 64 sleeping threads
-//      woken around a bare write + fdatasync, no journal;
+//      woken around a bare write + fdatasync, no journal; for both, the CPU the process
+//      spent per append (user and system) and the most appends/s that CPU allows on
+//      this machine's cores, which says whether the rate is bound by CPU or by waiting;
 //   2c. zeroed log spares against plain logs, 1 and 64 writers, in --compare_rounds
 //      paired rounds (two journals side by side, alternating phases: the disk's drift
 //      hits both alike);
@@ -21,6 +23,8 @@
 // Build with -c opt. Usage: almanac-bench journal [--dir=/var/tmp/x] [--seconds=3]
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -167,11 +171,53 @@ JournalOptions BenchOptions(bool zeroed_logs) {
   return options;
 }
 
+// CPU time of every thread of the process (callers, the journal's writer, RocksDB's and
+// the spares' background threads), user and system apart.
+struct CpuTimes {
+  double user = 0, system = 0;
+};
+CpuTimes ProcessCpuTimes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec * 1e-6; };
+  return {seconds(usage.ru_utime), seconds(usage.ru_stime)};
+}
+CpuTimes CpuSince(const CpuTimes& start) {
+  const CpuTimes now = ProcessCpuTimes();
+  return {now.user - start.user, now.system - start.system};
+}
+
 struct Appended {
   uint64_t appends = 0;
   double seconds = 0;
-  double rate() const { return appends / seconds; }
+  CpuTimes cpu;  // spent by the process during the phase
+  double rate() const { return seconds > 0 ? appends / seconds : 0; }
 };
+
+// The CPU that durable appends cost, summed over phases, and the rate it allows: with
+// `cores` CPUs the process cannot do more than cores / (CPU per append) appends per
+// second, however well its waits for the disk overlap its work.
+struct CpuPerAppend {
+  uint64_t appends = 0;
+  CpuTimes cpu;
+  void Add(const Appended& phase) {
+    appends += phase.appends;
+    cpu.user += phase.cpu.user;
+    cpu.system += phase.cpu.system;
+  }
+  double micros() const { return appends ? (cpu.user + cpu.system) * 1e6 / appends : 0; }
+  double user_micros() const { return appends ? cpu.user * 1e6 / appends : 0; }
+  double system_micros() const { return appends ? cpu.system * 1e6 / appends : 0; }
+  double ceiling(int cores) const { return micros() > 0 ? cores * 1e6 / micros() : 0; }
+};
+
+// The CPUs this process may run on.
+int UsableCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
+  return std::max(1, CPU_COUNT(&set));
+}
 
 // Appends through `journal` from `writers` threads, each appending, waiting for
 // durability, and repeating, for `duration`.
@@ -179,6 +225,7 @@ Appended TimedAppends(Journal* journal, int writers, absl::Duration duration) {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> appends{0};
   std::vector<std::thread> threads;
+  const CpuTimes cpu_start = ProcessCpuTimes();
   const absl::Time start = absl::Now();
   for (int t = 0; t < writers; ++t) {
     threads.emplace_back([&, t] {
@@ -195,7 +242,8 @@ Appended TimedAppends(Journal* journal, int writers, absl::Duration duration) {
   absl::SleepFor(duration);
   stop = true;
   for (std::thread& t : threads) t.join();
-  return Appended{appends.load(), absl::ToDoubleSeconds(absl::Now() - start)};
+  return Appended{appends.load(), absl::ToDoubleSeconds(absl::Now() - start),
+                  CpuSince(cpu_start)};
 }
 
 void DurableAppends(const std::string& dir, int writers, absl::Duration duration) {
@@ -256,9 +304,8 @@ long Futex(std::atomic<uint32_t>* word, int op, uint32_t value) {
 // group of 64 records takes in the log) in a file of zeros and fdatasyncs it, then wakes
 // `callers` sleeping threads with one FUTEX_WAKE, as CommitQueue::AnswerAll does, and
 // sleeps until the last of them is back. Each cycle counts `callers` appends. A journal
-// whose callers sleep while they wait cannot beat it here. 0 when the file fails.
-double SleepingCallersFloorPerSecond(const std::string& dir, int callers,
-                                     absl::Duration duration) {
+// whose callers sleep while they wait cannot beat it here. No appends when the file fails.
+Appended SleepingCallersFloor(const std::string& dir, int callers, absl::Duration duration) {
   constexpr size_t kGroupBytes = size_t{16} << 10;
   ZeroedSyncFile file(dir + "/floor.bin", size_t{8} << 20);
   bool ok = file.ok();
@@ -279,6 +326,7 @@ double SleepingCallersFloorPerSecond(const std::string& dir, int callers,
     });
   }
   uint64_t cycles = 0;
+  const CpuTimes cpu_start = ProcessCpuTimes();
   const absl::Time start = absl::Now();
   absl::Time now = start;
   while (ok && now - start < duration) {
@@ -292,11 +340,13 @@ double SleepingCallersFloorPerSecond(const std::string& dir, int callers,
     ++cycles;
     now = absl::Now();
   }
+  const CpuTimes cpu = CpuSince(cpu_start);
   stop = true;
   round.fetch_add(1);
   Futex(&round, FUTEX_WAKE_PRIVATE, std::numeric_limits<int>::max());
   for (std::thread& t : threads) t.join();
-  return ok ? cycles * callers / absl::ToDoubleSeconds(now - start) : 0;
+  if (!ok) return Appended{0, absl::ToDoubleSeconds(now - start), cpu};
+  return Appended{cycles * callers, absl::ToDoubleSeconds(now - start), cpu};
 }
 
 // The targets.
@@ -322,7 +372,19 @@ PairedRates PairWithRaw(const std::string& dir, int rounds, const std::function<
       });
 }
 
-// The target's ratio, paired (PairWithRaw), and the floor's beside it.
+// What the CPU alone allows: `cpu`'s ceiling on this machine's cores, and that ceiling
+// against `raw`, the raw fdatasync rate of the same rounds.
+void PrintCpuCeiling(const char* what, const CpuPerAppend& cpu, double raw) {
+  const int cores = UsableCores();
+  const double ceiling = cpu.ceiling(cores);
+  std::printf("%s: CPU %.1f us per append (user %.1f, system %.1f; all threads): %d cores "
+              "allow at most %.0f /s = %.1fx the raw rate, with every core always busy\n",
+              what, cpu.micros(), cpu.user_micros(), cpu.system_micros(), cores, ceiling,
+              raw > 0 ? ceiling / raw : 0.0);
+}
+
+// The target's ratio, paired (PairWithRaw), and the floor's beside it, each with the
+// CPU it spent per append and the rate that CPU allows.
 PairedRates PairedRatios(const std::string& dir, int rounds) {
   constexpr int kWriters = 64;
   std::unique_ptr<Journal> journal =
@@ -330,21 +392,31 @@ PairedRates PairedRatios(const std::string& dir, int rounds) {
   // Each phase starts with the journal idle: the memtable flush a writers phase started,
   // or the next log's spare, would otherwise share the disk with the raw phase after it
   // (in a writers phase they fall into they count, as in almanacd).
+  CpuPerAppend writers_cpu;
   const PairedRates writers = PairWithRaw(
       dir, rounds, [&] { WaitForIdleJournalOrExit(*journal); },
-      [&] { return TimedAppends(journal.get(), kWriters, kPairedPhase).rate(); });
+      [&] {
+        const Appended phase = TimedAppends(journal.get(), kWriters, kPairedPhase);
+        writers_cpu.Add(phase);
+        return phase.rate();
+      });
   std::printf("64 writers vs raw fdatasync, %d paired rounds: %.0f vs %.0f /s = %.1fx "
               "(rounds %.1fx to %.1fx; target %.0fx)\n",
               rounds, writers.first, writers.second, writers.ratio(), writers.lowest,
               writers.highest, kWritersRatioMin);
+  PrintCpuCeiling("64 writers", writers_cpu, writers.second);
   journal.reset();
   std::filesystem::remove_all(dir + "/journal");
-  const PairedRates floor = PairWithRaw(
-      dir, rounds, [] {},
-      [&] { return SleepingCallersFloorPerSecond(dir, kWriters, kPairedPhase); });
+  CpuPerAppend floor_cpu;
+  const PairedRates floor = PairWithRaw(dir, rounds, [] {}, [&] {
+    const Appended phase = SleepingCallersFloor(dir, kWriters, kPairedPhase);
+    floor_cpu.Add(phase);
+    return phase.rate();
+  });
   std::printf("floor: 64 sleeping callers around a bare 16 KiB write + fdatasync, %d paired "
               "rounds: %.0f vs %.0f /s = %.1fx (rounds %.1fx to %.1fx)\n",
               rounds, floor.first, floor.second, floor.ratio(), floor.lowest, floor.highest);
+  PrintCpuCeiling("floor", floor_cpu, floor.second);
   return writers;
 }
 
@@ -355,7 +427,10 @@ double CpuSeconds(clockid_t clock) {
 }
 double ThreadCpuSeconds() { return CpuSeconds(CLOCK_THREAD_CPUTIME_ID); }
 // Every thread of the process (the scan's helpers too).
-double ProcessCpuSeconds() { return CpuSeconds(CLOCK_PROCESS_CPUTIME_ID); }
+double ProcessCpuSeconds() {
+  const CpuTimes cpu = ProcessCpuTimes();
+  return cpu.user + cpu.system;
+}
 
 // Per-record cost of the two CPU checks every read does, to explain the replay figure.
 void CheckCosts() {
