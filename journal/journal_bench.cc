@@ -345,8 +345,7 @@ Appended SleepingCallersFloor(const std::string& dir, int callers, absl::Duratio
   round.fetch_add(1);
   Futex(&round, FUTEX_WAKE_PRIVATE, std::numeric_limits<int>::max());
   for (std::thread& t : threads) t.join();
-  if (!ok) return Appended{0, absl::ToDoubleSeconds(now - start), cpu};
-  return Appended{cycles * callers, absl::ToDoubleSeconds(now - start), cpu};
+  return Appended{ok ? cycles * callers : 0, absl::ToDoubleSeconds(now - start), cpu};
 }
 
 // The targets.
