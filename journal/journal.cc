@@ -377,7 +377,7 @@ void Journal::SyncAndAnswer(Group* group) {
   const absl::Time start = absl::Now();
   if (group->failed.ok() && group->tip.seq != group->first_tip.seq) {
     const rocksdb::Status s = db_->SyncWAL();
-    sync_writes_.fetch_add(1, std::memory_order_relaxed);
+    CountSync(absl::Now() - start);
     if (!s.ok()) {
       group->failed = FromRocksDb(
           s, absl::StrCat("journal log sync of records ", group->first_tip.seq + 1, "..",
@@ -392,6 +392,11 @@ void Journal::SyncAndAnswer(Group* group) {
   for (Request* request : group->requests) hold_.Answered(request->caller);
   // Last: a caller may return (and free its request) as soon as it is answered.
   queue_.AnswerAll(group->requests);
+}
+
+void Journal::CountSync(absl::Duration took) {
+  sync_writes_.fetch_add(1, std::memory_order_relaxed);
+  sync_nanos_.fetch_add(absl::ToInt64Nanoseconds(took), std::memory_order_relaxed);
 }
 
 void Journal::WriterLoop() {
@@ -473,8 +478,9 @@ absl::StatusOr<ChainTip> Journal::CommitGroup(const std::vector<Request*>& group
   batch.Put(kLastSeqKey, BigEndian64(tip.seq));
   rocksdb::WriteOptions options;
   options.sync = sync;
+  const absl::Time write_start = absl::Now();
   const rocksdb::Status s = db_->Write(options, &batch);
-  if (sync) sync_writes_.fetch_add(1, std::memory_order_relaxed);
+  if (sync) CountSync(absl::Now() - write_start);
   if (!s.ok()) {
     return FromRocksDb(s, absl::StrCat("journal ", sync ? "sync " : "", "write of records ",
                                        writer_tip_.seq + 1, "..", tip.seq, " failed; the "

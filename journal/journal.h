@@ -171,6 +171,13 @@ class Journal {
   // is the group commit's batching factor.
   uint64_t sync_writes() const { return sync_writes_.load(std::memory_order_relaxed); }
 
+  // The time those sync writes took, summed: the writer's SyncWAL, and on the direct
+  // path the whole synced RocksDB write (its log write and memtable insert too). Over a
+  // busy interval, how much of it the disk spent making records durable.
+  absl::Duration sync_time() const {
+    return absl::Nanoseconds(sync_nanos_.load(std::memory_order_relaxed));
+  }
+
   // Write-ahead logs opened since Open that started as a zeroed spare (0 when
   // zeroed_log_bytes is 0). Open itself opens one.
   uint64_t logs_from_zeroed_spares() const {
@@ -267,6 +274,8 @@ class Journal {
   // Writer thread: one SyncWAL for everything `group` wrote (skipped after a failed
   // write), then moves tip_ or enters the failed state, and answers every request.
   void SyncAndAnswer(Group* group);
+  // Counts one fsync of the log (a SyncWAL or a synced write) that took `took`.
+  void CountSync(absl::Duration took);
   // Sequences, patches, verifies and hashes every draft of `requests`, then writes them
   // in one WriteBatch, synced or not. Returns the new tip, or the write's error.
   absl::StatusOr<ChainTip> CommitGroup(const std::vector<Request*>& requests, bool sync)
@@ -302,6 +311,7 @@ class Journal {
   GroupHold hold_;
 
   std::atomic<uint64_t> sync_writes_{0};
+  std::atomic<int64_t> sync_nanos_{0};
   std::thread writer_;
 };
 

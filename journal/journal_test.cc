@@ -432,6 +432,33 @@ TEST_F(JournalOnLogSyncFsTest, GroupIsVisibleOnlyAfterItsSync) {
   EXPECT_EQ(journal_->Read(1, 10)->size(), 3u);
 }
 
+// sync_time adds up how long the log's fsyncs took: a group's SyncWAL held at the gate
+// for 60 ms, then a lone append's sync held for 40 ms, each counted with its sync write.
+TEST_F(JournalOnLogSyncFsTest, SyncTimeAddsUpHowLongEachLogSyncTook) {
+  const uint64_t syncs_before = journal_->sync_writes();
+  const absl::Duration time_before = journal_->sync_time();
+  control_.SetGate(false);
+  std::vector<absl::StatusOr<uint64_t>> results;
+  std::vector<std::thread> threads = AppendThroughWriter(journal_.get(), 2, &results);
+  control_.AwaitHeldSync();
+  absl::SleepFor(absl::Milliseconds(60));
+  control_.SetGate(true);
+  for (std::thread& t : threads) t.join();
+  for (const absl::StatusOr<uint64_t>& r : results) ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(journal_->sync_writes(), syncs_before + 1);
+  const absl::Duration group_sync = journal_->sync_time() - time_before;
+  EXPECT_GE(group_sync, absl::Milliseconds(60));
+
+  control_.SetGate(false);
+  std::thread lone([&] { ASSERT_TRUE(journal_->Append(SampleDraft(9)).ok()); });
+  control_.AwaitHeldSync();
+  absl::SleepFor(absl::Milliseconds(40));
+  control_.SetGate(true);
+  lone.join();
+  EXPECT_EQ(journal_->sync_writes(), syncs_before + 2);
+  EXPECT_GE(journal_->sync_time() - time_before, group_sync + absl::Milliseconds(40));
+}
+
 // A file system that holds RocksDB's table files (a memtable flush) at a gate until the
 // test opens it.
 class GatedTablesFs : public rocksdb::FileSystemWrapper {

@@ -50,6 +50,17 @@ void RegisterMetrics(MetricsRegistry* m, ctl::Sequencer* sequencer, ctl::Telemet
   m->SetCounterFunction("almanac_sequencer_commands_refused_total",
                         "Commands the sequencer refused (nothing written).",
                         [sequencer] { return static_cast<double>(sequencer->commands_refused()); });
+  // The log's fsyncs: their rate against the writes' says how well group commit
+  // batches; their time against the wall clock says how busy the disk keeps the journal.
+  m->SetCounterFunction("almanac_journal_syncs_total",
+                        "Fsyncs of the journal's log (synced writes and log syncs).",
+                        [sequencer] {
+                          return static_cast<double>(sequencer->journal()->sync_writes());
+                        });
+  m->SetCounterFunction("almanac_journal_sync_seconds_total",
+                        "Time the journal's log fsyncs took, summed.", [sequencer] {
+                          return absl::ToDoubleSeconds(sequencer->journal()->sync_time());
+                        });
   // Where the sequencer's time goes, stage by stage (ctl/sequencer.h): over a busy
   // interval the stages add up to it, so their rates say what bounds the writes.
   for (const ctl::SequencerStage& stage : ctl::kSequencerStages) {

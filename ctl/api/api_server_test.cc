@@ -70,6 +70,8 @@ TEST_F(ApiServerTest, ControllerStatusPeersMetrics) {
             std::string::npos)
       << m.body;
   EXPECT_NE(m.body.find("almanac_sequencer_batches_written_total 0\n"), std::string::npos);
+  EXPECT_NE(m.body.find("\nalmanac_journal_syncs_total "), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("\nalmanac_journal_sync_seconds_total "), std::string::npos) << m.body;
   for (const ctl::SequencerStage& stage : ctl::kSequencerStages) {
     EXPECT_NE(m.body.find(absl::StrCat("almanac_sequencer_seconds_total{stage=\"", stage.name,
                                        "\"} ")),
