@@ -11,8 +11,9 @@
 //      moment (its rate drifts by half within a minute, which makes a ratio of phases
 //      seconds apart swing); then the same for the floor under it: 64 sleeping threads
 //      woken around a bare write + fdatasync, no journal; for both, the CPU the process
-//      spent per append (user and system) and the most appends/s that CPU allows on
-//      this machine's cores, which says whether the rate is bound by CPU or by waiting;
+//      spent per append (user and system), the most appends/s that CPU allows on this
+//      machine's cores, and the share of the time an fsync was in progress, which say
+//      whether the rate is bound by the CPU, by the disk, or by each waiting on the other;
 //   2c. zeroed log spares against plain logs, 1 and 64 writers, in --compare_rounds
 //      paired rounds (two journals side by side, alternating phases: the disk's drift
 //      hits both alike);
@@ -187,28 +188,32 @@ CpuTimes CpuSince(const CpuTimes& start) {
   return {now.user - start.user, now.system - start.system};
 }
 
+// One timed phase of durable appends, or their sum over phases.
 struct Appended {
   uint64_t appends = 0;
   double seconds = 0;
-  CpuTimes cpu;  // spent by the process during the phase
-  double rate() const { return seconds > 0 ? appends / seconds : 0; }
-};
+  CpuTimes cpu;             // spent by the process during the phase
+  uint64_t syncs = 0;       // fsyncs that made the appends durable
+  double sync_seconds = 0;  // the time they took, summed
 
-// The CPU that durable appends cost, summed over phases, and the rate it allows: with
-// `cores` CPUs the process cannot do more than cores / (CPU per append) appends per
-// second, however well its waits for the disk overlap its work.
-struct CpuPerAppend {
-  uint64_t appends = 0;
-  CpuTimes cpu;
+  double rate() const { return seconds > 0 ? appends / seconds : 0; }
   void Add(const Appended& phase) {
     appends += phase.appends;
+    seconds += phase.seconds;
     cpu.user += phase.cpu.user;
     cpu.system += phase.cpu.system;
+    syncs += phase.syncs;
+    sync_seconds += phase.sync_seconds;
   }
-  double micros() const { return appends ? (cpu.user + cpu.system) * 1e6 / appends : 0; }
+  // CPU per append, and the rate it allows: with `cores` CPUs the process cannot do more
+  // than cores / (CPU per append) appends per second, however well its waits for the
+  // disk overlap its work.
+  double cpu_micros() const { return appends ? (cpu.user + cpu.system) * 1e6 / appends : 0; }
   double user_micros() const { return appends ? cpu.user * 1e6 / appends : 0; }
   double system_micros() const { return appends ? cpu.system * 1e6 / appends : 0; }
-  double ceiling(int cores) const { return micros() > 0 ? cores * 1e6 / micros() : 0; }
+  double cpu_ceiling(int cores) const { return cpu_micros() > 0 ? cores * 1e6 / cpu_micros() : 0; }
+  // The share of the time an fsync was in progress: near 1, the disk bounds the rate.
+  double sync_share() const { return seconds > 0 ? sync_seconds / seconds : 0; }
 };
 
 // The CPUs this process may run on.
@@ -225,6 +230,8 @@ Appended TimedAppends(Journal* journal, int writers, absl::Duration duration) {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> appends{0};
   std::vector<std::thread> threads;
+  const uint64_t syncs_start = journal->sync_writes();
+  const absl::Duration sync_time_start = journal->sync_time();
   const CpuTimes cpu_start = ProcessCpuTimes();
   const absl::Time start = absl::Now();
   for (int t = 0; t < writers; ++t) {
@@ -243,7 +250,8 @@ Appended TimedAppends(Journal* journal, int writers, absl::Duration duration) {
   stop = true;
   for (std::thread& t : threads) t.join();
   return Appended{appends.load(), absl::ToDoubleSeconds(absl::Now() - start),
-                  CpuSince(cpu_start)};
+                  CpuSince(cpu_start), journal->sync_writes() - syncs_start,
+                  absl::ToDoubleSeconds(journal->sync_time() - sync_time_start)};
 }
 
 void DurableAppends(const std::string& dir, int writers, absl::Duration duration) {
@@ -329,8 +337,11 @@ Appended SleepingCallersFloor(const std::string& dir, int callers, absl::Duratio
   const CpuTimes cpu_start = ProcessCpuTimes();
   const absl::Time start = absl::Now();
   absl::Time now = start;
+  absl::Duration sync_time;
   while (ok && now - start < duration) {
     ok = file.WriteAndSync(kGroupBytes);
+    const absl::Time synced = absl::Now();
+    sync_time += synced - now;
     back.store(0);
     round.fetch_add(1);
     Futex(&round, FUTEX_WAKE_PRIVATE, std::numeric_limits<int>::max());
@@ -345,7 +356,8 @@ Appended SleepingCallersFloor(const std::string& dir, int callers, absl::Duratio
   round.fetch_add(1);
   Futex(&round, FUTEX_WAKE_PRIVATE, std::numeric_limits<int>::max());
   for (std::thread& t : threads) t.join();
-  return Appended{ok ? cycles * callers : 0, absl::ToDoubleSeconds(now - start), cpu};
+  return Appended{ok ? cycles * callers : 0, absl::ToDoubleSeconds(now - start), cpu, cycles,
+                  absl::ToDoubleSeconds(sync_time)};
 }
 
 // The targets.
@@ -371,19 +383,27 @@ PairedRates PairWithRaw(const std::string& dir, int rounds, const std::function<
       });
 }
 
-// What the CPU alone allows: `cpu`'s ceiling on this machine's cores, and that ceiling
-// against `raw`, the raw fdatasync rate of the same rounds.
-void PrintCpuCeiling(const char* what, const CpuPerAppend& cpu, double raw) {
+// Where the time of `phases` went: the CPU they spent per append and the rate that CPU
+// allows on this machine's cores (against `raw`, the raw fdatasync rate of the same
+// rounds), and the share of the time an fsync was in progress. When neither the CPU's
+// ceiling nor the fsyncs' share is near, the rate is bound by the two waiting on each
+// other (the callers on the fsync, the fsync on the callers).
+void PrintWhereTimeWent(const char* what, const Appended& phases, double raw) {
   const int cores = UsableCores();
-  const double ceiling = cpu.ceiling(cores);
+  const double ceiling = phases.cpu_ceiling(cores);
   std::printf("%s: CPU %.1f us per append (user %.1f, system %.1f; all threads): %d cores "
               "allow at most %.0f /s = %.1fx the raw rate, with every core always busy\n",
-              what, cpu.micros(), cpu.user_micros(), cpu.system_micros(), cores, ceiling,
-              raw > 0 ? ceiling / raw : 0.0);
+              what, phases.cpu_micros(), phases.user_micros(), phases.system_micros(), cores,
+              ceiling, raw > 0 ? ceiling / raw : 0.0);
+  std::printf("%s: an fsync in progress %.0f%% of the time: %.0f /s, %.0f us each, %.1f "
+              "appends each\n",
+              what, 100 * phases.sync_share(), phases.seconds > 0 ? phases.syncs / phases.seconds : 0,
+              phases.syncs ? phases.sync_seconds * 1e6 / phases.syncs : 0.0,
+              phases.syncs ? double(phases.appends) / phases.syncs : 0.0);
 }
 
-// The target's ratio, paired (PairWithRaw), and the floor's beside it, each with the
-// CPU it spent per append and the rate that CPU allows.
+// The target's ratio, paired (PairWithRaw), and the floor's beside it, each with where
+// its time went (PrintWhereTimeWent).
 PairedRates PairedRatios(const std::string& dir, int rounds) {
   constexpr int kWriters = 64;
   std::unique_ptr<Journal> journal =
@@ -391,31 +411,31 @@ PairedRates PairedRatios(const std::string& dir, int rounds) {
   // Each phase starts with the journal idle: the memtable flush a writers phase started,
   // or the next log's spare, would otherwise share the disk with the raw phase after it
   // (in a writers phase they fall into they count, as in almanacd).
-  CpuPerAppend writers_cpu;
+  Appended writers_phases;
   const PairedRates writers = PairWithRaw(
       dir, rounds, [&] { WaitForIdleJournalOrExit(*journal); },
       [&] {
         const Appended phase = TimedAppends(journal.get(), kWriters, kPairedPhase);
-        writers_cpu.Add(phase);
+        writers_phases.Add(phase);
         return phase.rate();
       });
   std::printf("64 writers vs raw fdatasync, %d paired rounds: %.0f vs %.0f /s = %.1fx "
               "(rounds %.1fx to %.1fx; target %.0fx)\n",
               rounds, writers.first, writers.second, writers.ratio(), writers.lowest,
               writers.highest, kWritersRatioMin);
-  PrintCpuCeiling("64 writers", writers_cpu, writers.second);
+  PrintWhereTimeWent("64 writers", writers_phases, writers.second);
   journal.reset();
   std::filesystem::remove_all(dir + "/journal");
-  CpuPerAppend floor_cpu;
+  Appended floor_phases;
   const PairedRates floor = PairWithRaw(dir, rounds, [] {}, [&] {
     const Appended phase = SleepingCallersFloor(dir, kWriters, kPairedPhase);
-    floor_cpu.Add(phase);
+    floor_phases.Add(phase);
     return phase.rate();
   });
   std::printf("floor: 64 sleeping callers around a bare 16 KiB write + fdatasync, %d paired "
               "rounds: %.0f vs %.0f /s = %.1fx (rounds %.1fx to %.1fx)\n",
               rounds, floor.first, floor.second, floor.ratio(), floor.lowest, floor.highest);
-  PrintCpuCeiling("floor", floor_cpu, floor.second);
+  PrintWhereTimeWent("floor", floor_phases, floor.second);
   return writers;
 }
 
