@@ -214,6 +214,9 @@ struct Appended {
   double cpu_ceiling(int cores) const { return cpu_micros() > 0 ? cores * 1e6 / cpu_micros() : 0; }
   // The share of the time an fsync was in progress: near 1, the disk bounds the rate.
   double sync_share() const { return seconds > 0 ? sync_seconds / seconds : 0; }
+  double syncs_per_second() const { return seconds > 0 ? syncs / seconds : 0; }
+  double micros_per_sync() const { return syncs ? sync_seconds * 1e6 / syncs : 0; }
+  double appends_per_sync() const { return syncs ? double(appends) / syncs : 0; }
 };
 
 // The CPUs this process may run on.
@@ -397,9 +400,8 @@ void PrintWhereTimeWent(const char* what, const Appended& phases, double raw) {
               ceiling, raw > 0 ? ceiling / raw : 0.0);
   std::printf("%s: an fsync in progress %.0f%% of the time: %.0f /s, %.0f us each, %.1f "
               "appends each\n",
-              what, 100 * phases.sync_share(), phases.seconds > 0 ? phases.syncs / phases.seconds : 0,
-              phases.syncs ? phases.sync_seconds * 1e6 / phases.syncs : 0.0,
-              phases.syncs ? double(phases.appends) / phases.syncs : 0.0);
+              what, 100 * phases.sync_share(), phases.syncs_per_second(), phases.micros_per_sync(),
+              phases.appends_per_sync());
 }
 
 // The target's ratio, paired (PairWithRaw), and the floor's beside it, each with where
