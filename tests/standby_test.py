@@ -20,17 +20,18 @@ from almanacd_process import (ALMANACD, Daemon, TMP, request, standby_home, wait
 
 CHANGES = 10000
 CONNECTIONS = 8
-# No timed seals: a seal is a journal record, and the test compares lastSeq across daemons
-# and over time.
-NO_SEAL_TIMER = ("--seal-every-seconds", "0")
+# No seals: a seal is a journal record the daemon appends on its own thread (after every
+# 1,000 records or on a timer), and the test compares lastSeq across daemons and over
+# time; with ~10,000 changes the count's seal can land after the test read lastSeq.
+NO_SEALS = ("--seal-every-records", "0", "--seal-every-seconds", "0")
 
 
 class StandbyTest(unittest.TestCase):
 
     def test_standby_is_an_exact_read_only_copy(self):
         primary_home = os.path.join(TMP, "primary")
-        primary = Daemon(primary_home, *NO_SEAL_TIMER, "--replication-listen", "127.0.0.1:0")
-        standby = Daemon(standby_home(primary_home, "standby"), *NO_SEAL_TIMER,
+        primary = Daemon(primary_home, *NO_SEALS, "--replication-listen", "127.0.0.1:0")
+        standby = Daemon(standby_home(primary_home, "standby"), *NO_SEALS,
                          "--standby-of", primary.replication)
         try:
             self.run_changes_and_compare(primary, standby)
@@ -126,7 +127,7 @@ class StandbyTest(unittest.TestCase):
 
         # A controller of its own (another identity), then told to follow the primary.
         other_home = os.path.join(TMP, "other")
-        other = Daemon(other_home, *NO_SEAL_TIMER)
+        other = Daemon(other_home, *NO_SEALS)
         self.assertEqual(other.status()["lastSeq"], 1)
         other.stop()
         run = subprocess.run([ALMANACD, "--home", other_home, "--api-listen", "127.0.0.1:0",
@@ -138,7 +139,7 @@ class StandbyTest(unittest.TestCase):
         wait_for(lambda: primary.output().count("refused a connection") >= 2, 10,
                  "the primary to log both refusals")
         self.assertIn("does not hold this controller's identity", primary.output())
-        other = Daemon(other_home, *NO_SEAL_TIMER)
+        other = Daemon(other_home, *NO_SEALS)
         self.assertEqual(other.status()["lastSeq"], 1)  # nothing appended
         other.stop()
         self.assertEqual(primary.status()["lastSeq"], before)
