@@ -35,6 +35,12 @@ inline constexpr uint32_t kMtuMin = 1280;
 inline constexpr uint32_t kMtuMax = 10000;
 inline constexpr uint32_t kMulticastLimitMax = 0xffffffffu;
 
+// Members rendered per hold of the state's reader lock when listing a network's members
+// (member_text.h RenderMemberList). The sequencer waits for the lock to apply each batch,
+// so this bounds how long a list delays every write: ~1,000 full members take a few
+// milliseconds, where the whole list of 100,000 held it for hundreds.
+inline constexpr size_t kListChunkMembers = 1000;
+
 // Worker threads serving HTTP requests. A connection takes a worker only once a whole
 // request head has arrived (the lobby below) and gives it back after the answer, so this
 // is the number of requests served at once, not of connections open.

@@ -1,5 +1,8 @@
 #include "ctl/api/member_text.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "ctl/api/json_fields.h"
 #include "nlohmann/json.hpp"
@@ -81,6 +84,54 @@ void AppendMemberJson(const state::Member& m, const MemberLiveFields& live, std:
   }
   absl::StrAppend(out, "],\"vMajor\":", live.v_major, ",\"vMinor\":", live.v_minor,
                   ",\"vProto\":", live.v_proto, ",\"vRev\":", live.v_rev, "}");
+}
+
+bool RenderMemberList(const ReadState& read, uint64_t nwid, bool full,
+                      const LiveFieldsOf& live, size_t chunk, std::string* out) {
+  bool found = false;
+  std::vector<uint64_t> addresses;
+  read([&](const state::State& s) {
+    const state::Network* network = s.FindNetwork(nwid);
+    if (network == nullptr) return;
+    found = true;
+    addresses.reserve(network->members.size());
+    for (const auto& [address, member] : network->members) addresses.push_back(address);
+  });
+  if (!found) return false;
+  std::sort(addresses.begin(), addresses.end());
+  // Fault the reply's pages in now, outside the lock: on this project's virtual machine a
+  // page fault costs ~14 us, ~200 ms for the 60 MB of 100,000 full members (shrinking
+  // keeps the capacity). A member bigger than the estimate only grows the string.
+  const size_t base = out->size();
+  out->resize(base + (full ? addresses.size() * 640 : addresses.size() * 16) + 64);
+  out->resize(base);
+
+  out->append(full ? "{\"data\":[" : "{");
+  size_t listed = 0;
+  size_t authorized = 0;
+  for (size_t begin = 0; begin < addresses.size(); begin += chunk) {
+    const size_t end = std::min(addresses.size(), begin + chunk);
+    read([&](const state::State& s) {
+      for (size_t i = begin; i < end; ++i) {
+        const state::Member* m = s.FindMember(nwid, addresses[i]);
+        if (m == nullptr) continue;  // deleted since the first step
+        if (listed++ > 0) out->push_back(',');
+        if (full) {
+          AppendMemberJson(*m, live(m->address), out);
+          authorized += m->config.authorized ? 1 : 0;
+        } else {
+          absl::StrAppend(out, "\"", state::AddressHex(m->address), "\":", m->revision);
+        }
+      }
+    });
+  }
+  if (full) {
+    absl::StrAppend(out, "],\"meta\":{\"authorizedCount\":", authorized,
+                    ",\"totalCount\":", listed, "}}");
+  } else {
+    out->push_back('}');
+  }
+  return true;
 }
 
 }  // namespace almanac::api
